@@ -1,0 +1,68 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { S3Client } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
+import { UserError, awsErrorName, describeError } from "./errors.ts";
+
+/** How to reach AWS: the SDK's default credential chain, optionally a named profile. */
+export interface AwsOptions {
+  region: string;
+  profile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Service = "SQS" | "S3" | "STS" | "IAM" | "CLOUDFORMATION";
+
+/** The endpoint override the AWS environment sets for a service (AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL). */
+export function endpointOverride(service: Service, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
+}
+
+function baseConfig(options: AwsOptions, service: Service) {
+  return {
+    region: options.region,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(endpointOverride(service, options.env) ? { endpoint: endpointOverride(service, options.env) } : {}),
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
+    maxAttempts: 4,
+  };
+}
+
+/**
+ * An SQS client. The endpoint override is passed explicitly: otherwise the SDK sends to the
+ * queue URL's own host, which would bypass VPC endpoints and emulators set in the environment.
+ */
+export function createSqsClient(options: AwsOptions): SQSClient {
+  return new SQSClient(baseConfig(options, "SQS"));
+}
+
+/** An S3 client; path-style addressing where an endpoint override (emulator, VPC endpoint) is set. */
+export function createS3Client(options: AwsOptions): S3Client {
+  const config = baseConfig(options, "S3");
+  return new S3Client({ ...config, forcePathStyle: "endpoint" in config });
+}
+
+export function createStsClient(options: AwsOptions): STSClient {
+  return new STSClient(baseConfig(options, "STS"));
+}
+
+export { baseConfig as awsClientConfig };
+
+/** Turns an AWS SDK credentials failure into one clear UserError; other errors pass through. */
+export function explainCredentialsError(error: unknown): unknown {
+  const name = awsErrorName(error) ?? (error instanceof Error ? error.name : "");
+  if (name === "CredentialsProviderError" || /Could not load credentials|credential/i.test(describeError(error))) {
+    return new UserError(
+      `No usable AWS credentials: ${describeError(error)}`,
+      "On Seqera, the compute environment's IAM role provides them; locally, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+      { cause: error },
+    );
+  }
+  if (["InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException"].includes(name)) {
+    return new UserError(
+      `AWS rejected the credentials (${name}): ${describeError(error)}`,
+      "Refresh the credentials (aws sso login, or new keys) and try again.",
+      { cause: error },
+    );
+  }
+  return error;
+}
