@@ -1,7 +1,15 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { UserError, awsErrorName, describeError } from "./errors.ts";
+
+// The SDK warns on Node 20 that SDK releases after January 2027 will need Node 22. This project pins
+// its SDK in package-lock.json (and the bundle carries its own copy), so the warning would only add
+// noise to every run's log; the upgrade is tracked in package.json "engines" instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 /** How to reach AWS: the SDK's default credential chain, optionally a named profile. */
 export interface AwsOptions {
@@ -10,7 +18,7 @@ export interface AwsOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Service = "SQS" | "S3" | "STS" | "IAM" | "CLOUDFORMATION";
+type Service = "SQS" | "S3" | "STS" | "IAM" | "CLOUDFORMATION" | "KMS";
 
 /** The endpoint override the AWS environment sets for a service (AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL). */
 export function endpointOverride(service: Service, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -43,6 +51,19 @@ export function createS3Client(options: AwsOptions): S3Client {
 
 export function createStsClient(options: AwsOptions): STSClient {
   return new STSClient(baseConfig(options, "STS"));
+}
+
+/** An IAM client (IAM is global; the region only picks the partition's endpoint). */
+export function createIamClient(options: AwsOptions): IAMClient {
+  return new IAMClient(baseConfig(options, "IAM"));
+}
+
+export function createCloudFormationClient(options: AwsOptions): CloudFormationClient {
+  return new CloudFormationClient(baseConfig(options, "CLOUDFORMATION"));
+}
+
+export function createKmsClient(options: AwsOptions): KMSClient {
+  return new KMSClient(baseConfig(options, "KMS"));
 }
 
 export { baseConfig as awsClientConfig };
