@@ -139,7 +139,8 @@ read_settings() {
 # Downloads the bundle and its checksum into the work directory and verifies it; sets `bundle`.
 fetch_bundle() {
   local url="$base_url/$BUNDLE_PATH" expected actual _name
-  bundle="$work_dir/post_run_sqs.js"
+  # .mjs: the bundle is an ES module, and must run as one whatever package.json sits above TMPDIR.
+  bundle="$work_dir/post_run_sqs.mjs"
   log "downloading the post-run bundle from $(printable_url "$url")"
   FETCH_HINT="Check that POST_RUN_SQS_REPO ($repo) and POST_RUN_SQS_REF ($ref), or POST_RUN_SQS_BASE_URL, name a commit that contains $BUNDLE_PATH (run 'npm run build' and push it), and that this machine can reach that host." \
     fetch "$url" "$bundle" "the post-run bundle" 120
