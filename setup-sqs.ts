@@ -1,0 +1,53 @@
+#!/bin/sh
+":" //; exec node --import "$(dirname "$(realpath "$0")")/node_modules/tsx/dist/loader.mjs" "$0" "$@"
+// The line above runs this file with the project's own tsx, from any directory (npx would not find it elsewhere).
+import yargs from "yargs";
+import { runCommand, isMainModule } from "./lib/cli.ts";
+import { Logger, processOutput } from "./lib/console.ts";
+import { DEFAULT_CONFIG_PATH } from "./lib/config-file.ts";
+import { UserError, describeError } from "./lib/errors.ts";
+import { runSetup, type CommandIo } from "./lib/setup-sqs.ts";
+
+/** Parses the arguments and runs setup; returns the exit code (also set as process.exitCode). */
+export async function main(argv: string[], io: CommandIo = { input: process.stdin, output: processOutput, env: process.env }): Promise<number> {
+  const log = new Logger(io.output, io.env);
+  const verbose = argv.includes("--verbose") || argv.includes("-v");
+  return runCommand(async () => {
+    const args = await yargs(argv)
+      .scriptName("setup-sqs.ts")
+      .usage("$0 [options]\n\nFind the Quilt catalog's packager queue, give the Seqera Batch Forge roles permission\nto send to it, and write config.toml.")
+      .option("profile", { type: "string", describe: "AWS profile (default: the standard credential chain; asked for without --yes)" })
+      .option("region", { type: "string", describe: "AWS region of the catalog (default: <catalog>/config.json, else asked)" })
+      .option("catalog", { type: "string", describe: "catalog URL (default: the quilt3 configuration, else asked)" })
+      .option("yes", { alias: "y", type: "boolean", default: false, describe: "no prompts: grant without asking; a missing catalog or region is an error" })
+      .option("dry-run", { type: "boolean", default: false, describe: "show each planned policy change and config.toml; change nothing" })
+      .option("config", { type: "string", default: DEFAULT_CONFIG_PATH, describe: "the configuration file to write" })
+      .option("verbose", { alias: "v", type: "boolean", default: false, describe: "stack traces on unexpected errors" })
+      .example("$0 --profile sales", "interactive")
+      .example("$0 --profile sales --yes", "no prompts")
+      .example("$0 --dry-run", "show what would change")
+      .strict()
+      .version(false)
+      .help()
+      .alias("help", "h")
+      .exitProcess(false)
+      .fail((message, error) => {
+        throw new UserError(message || describeError(error), "Run setup-sqs.ts --help for the options.");
+      })
+      .parseAsync();
+    if (args.help) return 0;
+    return runSetup(
+      {
+        ...(args.profile ? { profile: args.profile } : {}),
+        ...(args.region ? { region: args.region } : {}),
+        ...(args.catalog ? { catalog: args.catalog } : {}),
+        yes: args.yes,
+        dryRun: args["dry-run"],
+        config: args.config,
+      },
+      io,
+    );
+  }, log, verbose);
+}
+
+if (isMainModule(import.meta.url)) await main(process.argv.slice(2));
