@@ -6,15 +6,14 @@ import { runCommand, isMainModule } from "./lib/cli.ts";
 import { runCheck } from "./lib/check-sqs.ts";
 import { DEFAULT_CONFIG_PATH } from "./lib/config-file.ts";
 import { Logger, processOutput, type Output } from "./lib/console.ts";
-import { UserError, describeError } from "./lib/errors.ts";
+import { strictParser } from "./lib/cli-options.ts";
 
 /** Parses the arguments and runs the checks; returns the exit code (also set as process.exitCode). */
 export async function main(argv: string[], io: { output: Output; env: NodeJS.ProcessEnv } = { output: processOutput, env: process.env }): Promise<number> {
   const log = new Logger(io.output, io.env);
   const verbose = argv.includes("--verbose") || argv.includes("-v");
   return runCommand(async () => {
-    const args = await yargs(argv)
-      .scriptName("check-sqs.ts")
+    const args = await strictParser(yargs(argv), "check-sqs.ts")
       .usage("$0 [options]\n\nVerify everything in config.toml against AWS (queue, stack, role permissions, KMS key)\nand send a test message. Exit 0 when every required check holds, 1 otherwise.")
       .option("profile", { type: "string", describe: "AWS profile (default: the standard credential chain)" })
       .option("config", { type: "string", default: DEFAULT_CONFIG_PATH, describe: "the configuration file setup-sqs.ts wrote" })
@@ -23,14 +22,6 @@ export async function main(argv: string[], io: { output: Output; env: NodeJS.Pro
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "also show queue attributes and stack outputs (and stack traces)" })
       .example("$0 --profile sales", "check and send a test message")
       .example("$0 --no-send --json", "check only, machine-readable")
-      .strict()
-      .version(false)
-      .help()
-      .alias("help", "h")
-      .exitProcess(false)
-      .fail((message, error) => {
-        throw new UserError(message || describeError(error), "Run check-sqs.ts --help for the options.");
-      })
       .parseAsync();
     if (args.help) return 0;
     return runCheck(

@@ -5,7 +5,7 @@ import yargs from "yargs";
 import { runCommand, isMainModule } from "./lib/cli.ts";
 import { Logger, processOutput } from "./lib/console.ts";
 import { DEFAULT_CONFIG_PATH } from "./lib/config-file.ts";
-import { UserError, describeError } from "./lib/errors.ts";
+import { strictParser } from "./lib/cli-options.ts";
 import { runSetup, type CommandIo } from "./lib/setup-sqs.ts";
 
 /** Parses the arguments and runs setup; returns the exit code (also set as process.exitCode). */
@@ -13,8 +13,7 @@ export async function main(argv: string[], io: CommandIo = { input: process.stdi
   const log = new Logger(io.output, io.env);
   const verbose = argv.includes("--verbose") || argv.includes("-v");
   return runCommand(async () => {
-    const args = await yargs(argv)
-      .scriptName("setup-sqs.ts")
+    const args = await strictParser(yargs(argv), "setup-sqs.ts")
       .usage("$0 [options]\n\nFind the Quilt catalog's packager queue, give the Seqera Batch Forge roles permission\nto send to it, and write config.toml.")
       .option("profile", { type: "string", describe: "AWS profile (default: the standard credential chain; asked for without --yes)" })
       .option("region", { type: "string", describe: "AWS region of the catalog (default: <catalog>/config.json, else asked)" })
@@ -26,14 +25,6 @@ export async function main(argv: string[], io: CommandIo = { input: process.stdi
       .example("$0 --profile sales", "interactive")
       .example("$0 --profile sales --yes", "no prompts")
       .example("$0 --dry-run", "show what would change")
-      .strict()
-      .version(false)
-      .help()
-      .alias("help", "h")
-      .exitProcess(false)
-      .fail((message, error) => {
-        throw new UserError(message || describeError(error), "Run setup-sqs.ts --help for the options.");
-      })
       .parseAsync();
     if (args.help) return 0;
     return runSetup(
