@@ -124,6 +124,10 @@ export function fitMessage(message: PackagerMessage, maxBytes: number): FittedMe
     body = serialiseBody(candidate);
     if (utf8Bytes(body) <= maxBytes) return { message: candidate, body, bytes: utf8Bytes(body), dropped };
   }
+  // The list of dropped names can itself be what does not fit: then send no metadata at all.
+  const { metadata: _all, ...bare } = message;
+  body = serialiseBody(bare);
+  if (utf8Bytes(body) <= maxBytes) return { message: bare, body, bytes: utf8Bytes(body), dropped };
   throw new UserError(
     `The message is ${utf8Bytes(body)} bytes even without metadata; the queue accepts at most ${maxBytes}.`,
     "Shorten the outdir, sqs_package_name or sqs_workflow params, or raise the queue's MaximumMessageSize.",
