@@ -132,8 +132,10 @@ read_settings() {
     fail "$EXIT_CONFIG" "POST_RUN_SQS_BASE_URL is not an http(s) URL." "Set it to the URL that holds dist/, or unset it."
   [[ $node_mirror =~ ^https?:// ]] ||
     fail "$EXIT_CONFIG" "POST_RUN_SQS_NODE_MIRROR is not an http(s) URL." "Set it to a Node.js mirror like $DEFAULT_NODE_MIRROR, or unset it."
-  [[ $node_version =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+  [[ $node_version =~ ^v([0-9]+)\.[0-9]+\.[0-9]+$ ]] ||
     fail "$EXIT_CONFIG" "POST_RUN_SQS_NODE_VERSION='$node_version' is not a Node.js version." "Use a form like $DEFAULT_NODE_VERSION, or unset it."
+  ((BASH_REMATCH[1] >= MIN_NODE_MAJOR)) ||
+    fail "$EXIT_CONFIG" "POST_RUN_SQS_NODE_VERSION='$node_version' is older than Node.js $MIN_NODE_MAJOR, which the bundle needs." "Use $DEFAULT_NODE_VERSION or another release from $MIN_NODE_MAJOR on, or unset it."
 }
 
 # Downloads the bundle and its checksum into the work directory and verifies it; sets `bundle`.

@@ -183,10 +183,11 @@ function mirrorFiles(version: string, build: { name: string; data: Buffer }, dig
   };
 }
 
-/** A PATH directory with the tools the launcher needs and no node (plus `extra` tools). */
-function toolDir(extra: string[] = []): string {
+/** A PATH directory with the tools the launcher needs and no node, plus `extra`, less `without`. */
+function toolDir(extra: string[] = [], without: string[] = []): string {
   const dir = mkdtempSync(join(scratch, "tools-"));
-  for (const tool of ["bash", "curl", "sha256sum", "tr", "uname", "tar", "gzip", "rm", "mktemp", ...extra]) {
+  const tools = ["bash", "curl", "sha256sum", "tr", "uname", "tar", "gzip", "rm", "mktemp", ...extra];
+  for (const tool of tools.filter((name) => !without.includes(name))) {
     symlinkSync(which(tool), join(dir, tool));
   }
   return dir;
@@ -347,6 +348,34 @@ describe("launcher with node on PATH", () => {
     assert.match(run.stderr, /^ERROR: post-run-sqs: POST_RUN_SQS_REF=.* is not a branch, tag or commit name/m);
     assert.deepEqual(requests, []);
     assertNoLeftovers(run);
+  });
+
+  test("verifies with shasum -a 256 where sha256sum is missing", async () => {
+    serve(bundleFiles(MARKER_BUNDLE));
+    const run = await runLauncher({ path: toolDir(["node", "shasum"], ["sha256sum"]) });
+    assert.equal(run.code, 0, run.stderr);
+    markerOf(run);
+    serve(bundleFiles(MARKER_BUNDLE, "another bundle"));
+    const refused = await runLauncher({ path: toolDir(["node", "shasum"], ["sha256sum"]) });
+    assert.equal(refused.code, 4);
+    assertNotRun(refused);
+  });
+
+  test("without sha256sum or shasum nothing can be verified: exit 5, nothing runs", async () => {
+    serve(bundleFiles(MARKER_BUNDLE));
+    const run = await runLauncher({ path: toolDir(["node"], ["sha256sum"]) });
+    assert.equal(run.code, 5);
+    assert.match(run.stderr, /^ERROR: post-run-sqs: neither sha256sum nor shasum is installed/m);
+    assertNotRun(run);
+    assertNoLeftovers(run);
+  });
+
+  test("refuses to pin a Node.js older than 20: exit 2", async () => {
+    serve(bundleFiles(MARKER_BUNDLE));
+    const run = await runLauncher({ env: { POST_RUN_SQS_NODE_VERSION: "18.20.4" } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^ERROR: post-run-sqs: POST_RUN_SQS_NODE_VERSION='v18\.20\.4' is older than Node\.js 20/m);
+    assertNotRun(run);
   });
 
   test("SIGTERM stops the bundle and removes the temporary directory: exit 143", async () => {
