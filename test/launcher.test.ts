@@ -67,13 +67,14 @@ function sha256(data: Buffer | string): string {
  * An ES module, like the real one (esbuild format esm).
  */
 const MARKER_BUNDLE = `#!/usr/bin/env node
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 writeFileSync(process.env.MARKER, JSON.stringify({
   argv: process.argv.slice(2),
   execPath: process.execPath,
   workflowId: process.env.TOWER_WORKFLOW_ID ?? null,
   viaDownloadedNode: process.env.VIA_DOWNLOADED_NODE ?? null,
   pid: process.pid,
+  stdin: process.env.READ_STDIN ? readFileSync(0, "utf8") : null,
 }));
 if (process.env.HANG) setInterval(() => {}, 1000);
 else process.exitCode = Number(process.env.EXIT_CODE ?? 0);
@@ -209,13 +210,15 @@ interface RunOptions {
   env?: Record<string, string>;
   path?: string;
   onSpawn?: (pid: number, run: Run) => void;
+  /** Run this shell line with bash -c instead of `bash scripts/post-run-sqs.sh ARGS`. */
+  line?: string;
 }
 
-async function runLauncher({ args = [], env = {}, path = process.env.PATH ?? "", onSpawn }: RunOptions = {}): Promise<Run> {
+async function runLauncher({ args = [], env = {}, path = process.env.PATH ?? "", onSpawn, line }: RunOptions = {}): Promise<Run> {
   const tmp = mkdtempSync(join(tmpRoot, "tmpdir-"));
   const marker = join(mkdtempSync(join(scratch, "marker-")), "ran.json");
   const run: Run = { code: null, stdout: "", stderr: "", tmp, marker };
-  const child = spawn(BASH, [LAUNCHER, ...args], {
+  const child = spawn(BASH, line ? ["-c", line] : [LAUNCHER, ...args], {
     // A clean environment: no TOWER_* leaks in from the machine running the tests.
     env: {
       PATH: path,
@@ -246,7 +249,16 @@ function assertNotRun(run: Run): void {
   assert.equal(existsSync(run.marker), false, "the bundle did not run");
 }
 
-function markerOf(run: Run): { argv: string[]; execPath: string; workflowId: string | null; viaDownloadedNode: string | null; pid: number } {
+interface Marker {
+  argv: string[];
+  execPath: string;
+  workflowId: string | null;
+  viaDownloadedNode: string | null;
+  pid: number;
+  stdin: string | null;
+}
+
+function markerOf(run: Run): Marker {
   assert.ok(existsSync(run.marker), `the bundle ran; stderr:\n${run.stderr}`);
   return JSON.parse(readFileSync(run.marker, "utf8"));
 }
@@ -287,6 +299,18 @@ describe("launcher with node on PATH", () => {
     assert.deepEqual(seen.argv, ["--flag", "two words", "*", ""]);
     assert.equal(seen.workflowId, "4Bi5xBK6E2Nbhj");
     assert.ok(!(run.stdout + run.stderr).includes(SECRET), "the access token is never printed");
+    assertNoLeftovers(run);
+  });
+
+  test("the post-run line itself: curl piped into bash runs the bundle, whose stdin is not the script", async () => {
+    const rawBase = "https://raw.githubusercontent.com/data-yaml/seqera-smoke-test/main";
+    const line = postRunLine();
+    assert.ok(line.includes(`${rawBase}/scripts/post-run-sqs.sh`));
+    serve({ ...bundleFiles(MARKER_BUNDLE), "/gh/scripts/post-run-sqs.sh": LAUNCHER_TEXT });
+    const run = await runLauncher({ line: line.replace(rawBase, `${origin}/gh`), env: { READ_STDIN: "1", EXIT_CODE: "9" } });
+    assert.equal(run.code, 9, run.stderr);
+    assert.equal(markerOf(run).stdin, "");
+    assert.deepEqual(requests, ["/gh/scripts/post-run-sqs.sh", BUNDLE_ROUTE, `${BUNDLE_ROUTE}.sha256`]);
     assertNoLeftovers(run);
   });
 
