@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { describe, it } from "node:test";
+import { retryThrottled } from "../lib/aws-retry.ts";
+import type { UserError } from "../lib/errors.ts";
+import { fetchCatalogRegion, normalizeCatalogUrl, parseNavigatorUrl, quilt3ConfigPath } from "../lib/catalog-config.ts";
+import { formatConfig, parseConfig, writeConfig, type SqsConfig } from "../lib/config-file.ts";
+import { createPrompter } from "../lib/prompt.ts";
+import { findQuiltStack, normalizeHost, queueFromStack, type CloudFormationApi, type StackInfo } from "../lib/quilt-stack.ts";
+import { serveCatalog } from "./sqs-moto-fixtures.ts";
+
+function stack(name: string, outputs: Record<string, string>, status = "CREATE_COMPLETE"): StackInfo {
+  return { name, id: `id-${name}`, status, outputs };
+}
+
+function pagedApi(pages: StackInfo[][]): CloudFormationApi & { calls: number } {
+  const api = {
+    calls: 0,
+    async describeStacksPage(token?: string) {
+      api.calls++;
+      const index = token ? Number(token) : 0;
+      return { stacks: pages[index] ?? [], ...(index + 1 < pages.length ? { nextToken: String(index + 1) } : {}) };
+    },
+    async describeStack() {
+      return undefined;
+    },
+  };
+  return api;
+}
+
+describe("findQuiltStack", () => {
+  const quilt = stack("quilt", { QuiltWebHost: "Quilt.Example.com/", PackagerQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/pq" });
+
+  it("pages through every stack and matches the host whatever the scheme, case or trailing slash", async () => {
+    const api = pagedApi([[stack("a", {})], [stack("b", { QuiltWebHost: "other.example.com" })], [quilt]]);
+    const found = await findQuiltStack(api, "http://quilt.example.COM/", "us-east-1");
+    assert.equal(found.name, "quilt");
+    assert.equal(found.pages, 3);
+    assert.equal(api.calls, 3);
+  });
+
+  it("ignores deleted stacks", async () => {
+    const api = pagedApi([[stack("old", { QuiltWebHost: "quilt.example.com" }, "DELETE_COMPLETE"), quilt]]);
+    assert.equal((await findQuiltStack(api, "https://quilt.example.com", "us-east-1")).name, "quilt");
+  });
+
+  it("lists what it found when nothing or several stacks match", async () => {
+    await assert.rejects(findQuiltStack(pagedApi([[stack("b", { QuiltWebHost: "other.example.com" })]]), "https://quilt.example.com", "us-east-1"), /QuiltWebHost = quilt\.example\.com\. Quilt stacks there: b → other\.example\.com/);
+    await assert.rejects(findQuiltStack(pagedApi([[quilt, stack("quilt2", { QuiltWebHost: "https://quilt.example.com" })]]), "https://quilt.example.com", "us-east-1"), /2 stacks .*quilt \(CREATE_COMPLETE\), quilt2/);
+  });
+
+  it("takes the queue from PackagerQueueUrl, PackagerQueueArn or PackagerQueue, URL or ARN", () => {
+    assert.equal(queueFromStack(quilt).output, "PackagerQueueUrl");
+    const arnOnly = queueFromStack(stack("s", { PackagerQueueArn: "arn:aws:sqs:eu-west-1:123456789012:pq" }));
+    assert.equal(arnOnly.queue.url, "https://sqs.eu-west-1.amazonaws.com/123456789012/pq");
+    const legacyUrl = queueFromStack(stack("s", { PackagerQueue: "https://sqs.eu-west-1.amazonaws.com/123456789012/pq" }));
+    assert.equal(legacyUrl.queue.arn, "arn:aws:sqs:eu-west-1:123456789012:pq");
+    assert.throws(() => queueFromStack(stack("s", { QuiltWebHost: "h" })), /none of the outputs PackagerQueueUrl, PackagerQueueArn, PackagerQueue/);
+  });
+
+  it("normalises hosts", () => {
+    assert.equal(normalizeHost("HTTPS://Quilt.Example.com:8443/path/"), "quilt.example.com:8443");
+    assert.equal(normalizeHost("quilt.example.com/"), "quilt.example.com");
+  });
+});
+
+describe("retryThrottled", () => {
+  it("retries throttling and gives up on other errors at once", async () => {
+    let calls = 0;
+    const throttle = Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: {} });
+    const value = await retryThrottled(async () => (++calls < 3 ? Promise.reject(throttle) : "ok"), { sleep: async () => undefined });
+    assert.equal(value, "ok");
+    assert.equal(calls, 3);
+    calls = 0;
+    const denied = Object.assign(new Error("no"), { name: "AccessDenied", $metadata: {} });
+    await assert.rejects(retryThrottled(async () => (calls++, Promise.reject(denied)), { sleep: async () => undefined }), /no/);
+    assert.equal(calls, 1);
+  });
+});
+
+describe("catalog configuration", () => {
+  it("reads navigator_url from quilt3's config.yml under XDG_DATA_HOME", () => {
+    assert.equal(quilt3ConfigPath({ HOME: "/h", XDG_DATA_HOME: "/x" }, "linux"), "/x/Quilt/config.yml");
+    assert.equal(quilt3ConfigPath({ HOME: "/h" }, "linux"), "/h/.local/share/Quilt/config.yml");
+    assert.equal(parseNavigatorUrl("default_local_registry: x\nnavigator_url: 'https://quilt.example.com'  # set by quilt3\n"), "https://quilt.example.com");
+    assert.equal(parseNavigatorUrl("navigator_url: null\n"), undefined);
+    assert.equal(normalizeCatalogUrl("quilt.example.com/"), "https://quilt.example.com");
+  });
+
+  it("gets the region from <catalog>/config.json, with clear errors on non-JSON answers and time-outs", async () => {
+    const good = await serveCatalog(JSON.stringify({ region: "eu-west-2" }));
+    const html = await serveCatalog("<html>login</html>", "text/html");
+    try {
+      assert.equal(await fetchCatalogRegion(good.url), "eu-west-2");
+      await assert.rejects(fetchCatalogRegion(html.url), (e: UserError) => /did not answer JSON/.test(e.message) && /--region/.test(e.hint ?? ""));
+      const hanging = (() => new Promise<Response>((_, reject) => setTimeout(() => reject(Object.assign(new Error("t"), { name: "TimeoutError" })), 10))) as unknown as typeof fetch;
+      await assert.rejects(fetchCatalogRegion("https://slow.example.com", 50, hanging), /no answer within 0.05 s/);
+    } finally {
+      await good.close();
+      await html.close();
+    }
+  });
+});
+
+describe("config.toml", () => {
+  const config: SqsConfig = {
+    sqs: { queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q", queue_arn: "arn:aws:sqs:us-east-1:123456789012:q", region: "us-east-1" },
+    stack: { name: 'odd "name" \\ with\nnewline', catalog_url: "https://quilt.example.com", account_id: "123456789012" },
+    roles: { updated: ["TowerForge-a-FargateRole"] },
+  };
+
+  it("escapes values and reads back what it wrote", () => {
+    assert.deepEqual(parseConfig(formatConfig(config)), config);
+  });
+
+  it("names the line of a syntax error and the key that is missing", () => {
+    assert.throws(() => parseConfig('[sqs]\nqueue_url = "x\n', "c.toml"), /c\.toml is not valid TOML \(line 2/);
+    assert.throws(() => parseConfig(formatConfig(config).replace(/queue_arn = .*\n/, ""), "c.toml"), /missing key sqs\.queue_arn/);
+    assert.throws(() => parseConfig("[sqs]\n", "c.toml"), /missing section \[stack\]/);
+  });
+
+  it("writes atomically and leaves no temporary file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cfg-"));
+    const path = join(dir, "config.toml");
+    await writeFile(path, "old");
+    assert.equal(await writeConfig(config, path), true);
+    assert.equal(await writeConfig(config, path), false);
+    assert.deepEqual(await readdir(dir), ["config.toml"]);
+    assert.deepEqual(parseConfig(await readFile(path, "utf8")), config);
+  });
+});
+
+describe("createPrompter", () => {
+  it("gives each piped line to the next question and fails clearly when input ends", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    input.end("\nhttps://quilt.example.com\nn\n");
+    const prompter = createPrompter(input, output, "use --yes");
+    assert.equal(await prompter.ask("Profile", "default"), "default");
+    assert.equal(await prompter.ask("Catalog"), "https://quilt.example.com");
+    assert.equal(await prompter.confirm("Grant?"), false);
+    await assert.rejects(prompter.ask("More"), /input ended/);
+    prompter.close();
+  });
+});
