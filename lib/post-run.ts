@@ -85,28 +85,34 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
   checkPassThrough({ package_name: settings.packageName, registry: settings.registry });
 
   const services = aws({ region, env });
-  if (!dryRun) await printIdentity(services, log);
-
-  const crate = await readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log);
+  // Independent AWS calls go out together; an identity failure (no credentials) is reported first.
+  const [identity, crate, limits] = await Promise.allSettled([
+    dryRun ? Promise.resolve(undefined) : services.identity(),
+    readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log),
+    readQueueLimits(services.sqs(), queue, log),
+  ]);
+  if (identity.status === "rejected") throw explainCredentialsError(identity.reason);
+  if (identity.value) log.info(`  AWS identity: account ${identity.value.account ?? "?"}, ${identity.value.arn ?? "?"}`);
+  if (crate.status === "rejected") throw crate.reason;
+  if (limits.status === "rejected") throw limits.reason;
   const message: PackagerMessage = {
     source_prefix: sourcePrefix,
     ...(settings.registry ? { registry: settings.registry.replace(/^s3:\/\//, "").replace(/\/$/, "") } : {}),
     ...(settings.packageName ? { package_name: settings.packageName } : {}),
     ...(settings.workflow ? { workflow: settings.workflow } : {}),
-    metadata: buildRunMetadata({ env, run, ...crate }),
+    metadata: buildRunMetadata({ env, run, ...crate.value }),
     commit_message: commitMessageFor(workflow),
   };
 
-  const limits = await readQueueLimits(services.sqs(), queue, log);
-  const fitted = fitMessage(message, limits.maxBytes);
+  const fitted = fitMessage(message, limits.value.maxBytes);
   if (fitted.dropped.length) {
-    log.warn(`The message was over the queue's ${limits.maxBytes}-byte limit; dropped metadata: ${fitted.dropped.join(", ")}`);
+    log.warn(`The message was over the queue's ${limits.value.maxBytes}-byte limit; dropped metadata: ${fitted.dropped.join(", ")}`);
   }
   if (!hasOnlySqsCharacters(fitted.body)) throw new Error("internal: the message body holds characters SQS refuses");
   printBody(fitted, log);
 
   if (dryRun) return { kind: "dry-run", queueUrl: queue.url, region, body: fitted.body };
-  const messageId = await send(services.sqs(), queue, fitted, limits, sourcePrefix, run);
+  const messageId = await send(services.sqs(), queue, fitted, limits.value, sourcePrefix, run);
   return { kind: "sent", messageId, queueUrl: queue.url, region, body: fitted.body };
 }
 
@@ -125,15 +131,6 @@ function failurePolicy(env: NodeJS.ProcessEnv, { workflow }: RunDetails, sendOnF
   const why = [failedStatus ? `status ${workflow.status}` : "", failedExit ? `NXF_EXIT_STATUS=${exitStatus}` : ""].filter(Boolean).join(", ");
   if (sendOnFailure) return undefined;
   return `the run did not succeed (${why}); nothing was sent. Set the param sqs_send_on_failure=true to package failed runs too.`;
-}
-
-async function printIdentity(services: AwsServices, log: Logger): Promise<void> {
-  try {
-    const { account, arn } = await services.identity();
-    log.info(`  AWS identity: account ${account ?? "?"}, ${arn ?? "?"}`);
-  } catch (error) {
-    throw explainCredentialsError(error);
-  }
 }
 
 async function readRunCrate(
