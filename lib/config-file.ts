@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, constants, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { TomlError, parse, stringify } from "smol-toml";
 import { UserError } from "./errors.ts";
@@ -132,4 +132,15 @@ export async function writeConfig(config: SqsConfig, path = DEFAULT_CONFIG_PATH)
     throw new UserError(`Cannot write ${path}: ${(error as Error).message}`, "Check that its directory exists and is writable, or choose another file with --config PATH.", { cause: error });
   }
   return true;
+}
+
+/** Fails early, before anything else changes, when config.toml could not be written later. */
+export async function assertConfigWritable(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  try {
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "its directory does not exist" : "its directory is not writable";
+    throw new UserError(`Cannot write ${path}: ${why}; nothing was changed.`, "Create the directory, or choose another file with --config PATH.", { cause: error });
+  }
 }

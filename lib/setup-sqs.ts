@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { explainCredentialsError } from "./aws-clients.ts";
 import { createSqsToolServices, type ServicesFactory, type SqsToolServices } from "./aws-services.ts";
 import { findQuilt3Catalog, fetchCatalogRegion, normalizeCatalogUrl } from "./catalog-config.ts";
-import { formatConfig, writeConfig, type SqsConfig } from "./config-file.ts";
+import { assertConfigWritable, formatConfig, writeConfig, type SqsConfig } from "./config-file.ts";
 import { Logger, type Output } from "./console.ts";
 import { UserError, describeError } from "./errors.ts";
 import { findForgeRoles, readRolePolicies, type ForgeRole, type RolePolicies } from "./forge-roles.ts";
@@ -201,6 +201,7 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
   const log = new Logger(io.output, io.env);
   const prompter = createPrompter(io.input, io.output.err, "Give the answers as flags (--profile, --catalog, --region) and --yes to run without prompts.");
   try {
+    if (!options.dryRun) await assertConfigWritable(options.config);
     let profile = options.profile;
     if (!profile && !options.yes) {
       profile = (await prompter.ask("AWS profile (Enter for the default credential chain)")) || undefined;

@@ -1,8 +1,21 @@
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from "@aws-sdk/client-cloudformation";
-import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, DeleteRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import type { MotoServer } from "../standins/moto.ts";
 
@@ -131,4 +144,62 @@ export async function serveCatalog(body: string, contentType = "application/json
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export const PROJECT_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+export interface ScriptResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a top-level script (./setup-sqs.ts, ./check-sqs.ts) as a process, through its own shebang. */
+export function runScript(script: string, args: string[], options: { cwd: string; env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(PROJECT_DIR, script), args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A child environment with only what the scripts need: moto, a temporary HOME, no colour. */
+export function scriptEnv(moto: MotoServer, home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    NO_COLOR: "1",
+    AWS_CONFIG_FILE: join(home, "aws-config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, "aws-credentials"),
+    ...moto.env,
+    ...extra,
+  };
+}
+
+/** Writes quilt3's config.yml (navigator_url) under `home`, as `quilt3 config URL` would. */
+export async function writeQuilt3Config(home: string, navigatorUrl: string): Promise<void> {
+  const dir = join(home, ".local", "share", "Quilt");
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "config.yml"), `navigator_url: ${navigatorUrl}\ndefault_local_registry: null\n`);
+}
+
+/** Every inline policy document of a role, decoded, by name. */
+export async function inlinePolicies(clients: MotoClients, role: string): Promise<Record<string, unknown>> {
+  const names = (await clients.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
+  const result: Record<string, unknown> = {};
+  for (const name of names) {
+    const doc = (await clients.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }))).PolicyDocument!;
+    result[name] = JSON.parse(decodeURIComponent(doc));
+  }
+  return result;
 }
