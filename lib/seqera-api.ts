@@ -258,8 +258,7 @@ function connectionProblem(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === "TimeoutError") return "timed out";
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return cause.code;
-    return error.message;
+    return cause?.code ?? cause?.message ?? error.message;
   }
   return String(error);
 }
