@@ -146,3 +146,15 @@ describe("createPrompter", () => {
     prompter.close();
   });
 });
+
+describe("config.toml.example", () => {
+  it("has exactly the sections and keys setup-sqs writes", async () => {
+    const example = parseConfig(await readFile(new URL("../config.toml.example", import.meta.url), "utf8"), "config.toml.example");
+    const written = parseConfig(formatConfig({ ...example }));
+    const keys = (c: SqsConfig) => Object.entries(c).map(([section, table]) => `${section}: ${Object.keys(table).join(",")}`);
+    assert.deepEqual(keys(example), keys(written));
+    assert.deepEqual(keys(example), ["sqs: queue_url,queue_arn,region,kms_key_arn", "stack: name,catalog_url,account_id", "roles: updated"]);
+    const stripComments = (text: string) => text.split("\n").filter((l) => !l.startsWith("#") || l.startsWith("# Written")).join("\n");
+    assert.equal(stripComments(await readFile(new URL("../config.toml.example", import.meta.url), "utf8")), formatConfig(example).replace(/\n$/, ""));
+  });
+});
