@@ -87,6 +87,32 @@ export class SeqeraApi {
     path: string,
     { query = {}, body }: { query?: Record<string, string | number | undefined>; body?: unknown } = {},
   ): Promise<T> {
+    const response = await this.respond(method, path, { query, body });
+    const text = await response.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SeqeraApiError(
+        response.status,
+        `Seqera Platform answered ${path} with something that is not JSON.`,
+        `Check TOWER_API_ENDPOINT (${this.endpoint}): it must be the API URL, e.g. ${DEFAULT_SEQERA_ENDPOINT} or https://<host>/api, not the web app's.`,
+      );
+    }
+  }
+
+  /** GET a text document (e.g. /workflow/{id}/download?fileName=nf-{id}.txt), with the same retries, refresh and errors. */
+  async getText(path: string, query: Record<string, string | number | undefined> = {}): Promise<string> {
+    const response = await this.respond("GET", path, { query, accept: "text/plain, */*" });
+    return response.text();
+  }
+
+  /** A 2xx response, after retries and at most one token refresh; anything else is thrown as a SeqeraApiError. */
+  private async respond(
+    method: string,
+    path: string,
+    { query = {}, body, accept }: { query?: Record<string, string | number | undefined>; body?: unknown; accept?: string },
+  ): Promise<Response> {
     const url = new URL(`${this.endpoint}${path}`);
     const params = { workspaceId: this.workspaceId, ...query };
     for (const [key, value] of Object.entries(params)) {
@@ -95,7 +121,7 @@ export class SeqeraApi {
     let retriedAfter401 = false;
     for (;;) {
       const usedToken = this.token;
-      const response = await this.send(method, url, path, body);
+      const response = await this.send(method, url, path, body, accept);
       if (response.status === 401 && !retriedAfter401 && (this.token !== usedToken || this.canRefresh())) {
         retriedAfter401 = true;
         await response.body?.cancel();
@@ -103,22 +129,12 @@ export class SeqeraApi {
         continue;
       }
       if (!response.ok) throw await this.explain(response, path);
-      const text = await response.text();
-      if (!text) return undefined as T;
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        throw new SeqeraApiError(
-          response.status,
-          `Seqera Platform answered ${path} with something that is not JSON.`,
-          `Check TOWER_API_ENDPOINT (${this.endpoint}): it must be the API URL, e.g. ${DEFAULT_SEQERA_ENDPOINT} or https://<host>/api, not the web app's.`,
-        );
-      }
+      return response;
     }
   }
 
   /** One request with retries on 429/502/503/504, time-outs and connection errors. */
-  private async send(method: string, url: URL, path: string, body: unknown): Promise<Response> {
+  private async send(method: string, url: URL, path: string, body: unknown, accept = "application/json"): Promise<Response> {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 5);
     const sleep = this.options.sleep ?? sleepFor;
     for (let attempt = 1; ; attempt++) {
@@ -129,7 +145,7 @@ export class SeqeraApi {
           method,
           headers: {
             Authorization: `Bearer ${this.token}`,
-            Accept: "application/json",
+            Accept: accept,
             ...(body === undefined ? {} : { "Content-Type": "application/json" }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
