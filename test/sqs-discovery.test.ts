@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -156,5 +156,31 @@ describe("config.toml.example", () => {
     assert.deepEqual(keys(example), ["sqs: queue_url,queue_arn,region,kms_key_arn", "stack: name,catalog_url,account_id", "roles: updated"]);
     const stripComments = (text: string) => text.split("\n").filter((l) => !l.startsWith("#") || l.startsWith("# Written")).join("\n");
     assert.equal(stripComments(await readFile(new URL("../config.toml.example", import.meta.url), "utf8")), formatConfig(example).replace(/\n$/, ""));
+  });
+});
+
+describe("main() imported in-process", () => {
+  it("setup-sqs and check-sqs return exit codes and print through the given streams", async () => {
+    const { main: setupMain } = await import("../setup-sqs.ts");
+    const { main: checkMain } = await import("../check-sqs.ts");
+    const home = await mkdtemp(join(tmpdir(), "main-"));
+    const err = new PassThrough();
+    const out = new PassThrough();
+    let text = "";
+    err.on("data", (c: Buffer) => (text += c.toString()));
+    try {
+      const env = { HOME: home, XDG_DATA_HOME: join(home, "xdg"), PATH: "/nonexistent", NO_COLOR: "1" };
+      const input = new PassThrough();
+      input.end();
+      assert.equal(await setupMain(["--yes", "--region", "us-east-1", "--config", join(home, "c.toml")], { input, output: { out, err }, env }), 1);
+      assert.match(text, /No catalog URL/);
+      assert.equal(await setupMain(["--catalogue", "x"], { input, output: { out, err }, env }), 1);
+      assert.match(text, /Unknown argument: catalogue/);
+      assert.equal(await checkMain(["--config", join(home, "none.toml")], { output: { out, err }, env }), 1);
+      assert.match(text, /No configuration at/);
+    } finally {
+      process.exitCode = undefined;
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
