@@ -232,16 +232,25 @@ function printReport(report: CheckReport, config: SqsConfig, output: Output, env
 
 /** check-sqs: re-verifies config.toml against AWS. Returns 0 when every required check holds, else 1. */
 export async function runCheck(options: CheckOptions, io: { output: Output; env: NodeJS.ProcessEnv }, factory: ServicesFactory = createSqsToolServices): Promise<number> {
+  /** A stop before the checks (config, credentials): as JSON with --json, else thrown for runCommand to print. */
+  const stop = (id: string, title: string, error: unknown): number => {
+    if (!options.json || !(error instanceof UserError)) throw error;
+    const check: CheckResult = { id, title, required: true, status: "fail", detail: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+    io.output.out.write(`${JSON.stringify({ ok: false, config: options.config, checks: [check] }, null, 2)}\n`);
+    return 1;
+  };
   let config: SqsConfig;
   try {
     config = await readConfig(options.config);
   } catch (error) {
-    if (!options.json || !(error instanceof UserError)) throw error;
-    const check: CheckResult = { id: "config", title: "Configuration", required: true, status: "fail", detail: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-    io.output.out.write(`${JSON.stringify({ ok: false, config: options.config, checks: [check] }, null, 2)}\n`);
-    return 1;
+    return stop("config", "Configuration", error);
   }
   const services = factory(config.sqs.region, options.profile, io.env);
+  try {
+    await services.checkCredentials();
+  } catch (error) {
+    return stop("credentials", "AWS credentials", error);
+  }
   const report = await runChecks(services, config, options, options.config);
   if (options.json) io.output.out.write(`${JSON.stringify(report, null, 2)}\n`);
   else printReport(report, config, io.output, io.env, options.verbose);

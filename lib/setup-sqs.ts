@@ -214,6 +214,7 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
     log.ok(region);
 
     const services = factory(region, profile, io.env);
+    await services.checkCredentials();
     const target = await discoverQueue(services, catalogUrl, region, log);
 
     log.step("Finding the Seqera Batch Forge roles");

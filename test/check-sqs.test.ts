@@ -131,6 +131,15 @@ describe("check-sqs.ts against moto", { timeout: 90_000 }, () => {
     assert.equal((await check(["--no-send"])).code, 0);
   });
 
+  it("a profile that does not exist is one clear error naming it, also with --json", async () => {
+    const text = await check(["--profile", "no-such-profile", "--no-send"]);
+    assert.equal(text.code, 1);
+    assert.match(text.stderr, /The AWS profile "no-such-profile" gave no usable credentials/);
+    assert.match(text.stderr, /aws sso login --profile no-such-profile/);
+    const json = JSON.parse((await check(["--profile", "no-such-profile", "--json"])).stdout) as Report;
+    assert.deepEqual([json.ok, json.checks[0]?.id, json.checks[0]?.status], [false, "credentials", "fail"]);
+  });
+
   it("fails when the queue is gone, and says why", async () => {
     const text = (await readFile(join(home, "config.toml"), "utf8")).replaceAll("packager-check", "packager-gone");
     await writeFile(join(home, "gone.toml"), text);
