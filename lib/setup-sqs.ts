@@ -261,7 +261,7 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
 
     const config = configFor(target, withPermission);
     if (options.dryRun) {
-      log.result(`\nWould write ${options.config}:\n${formatConfig(config).replace(/^/gm, "    ")}`);
+      log.result(`\nWould write ${options.config}:\n${formatConfig(config).trimEnd().replace(/^/gm, "    ")}`);
       log.result("Dry run: nothing was changed.");
     } else {
       const written = await writeConfig(config, options.config);
