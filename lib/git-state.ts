@@ -21,7 +21,7 @@ export interface GitState {
 async function git(cwd: string, args: string[]): Promise<string> {
   try {
     const { stdout } = await run("git", args, { cwd, maxBuffer: 8 * 1024 * 1024 });
-    return stdout.trim();
+    return stdout.replace(/\s+$/, "");
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") throw new UserError("git is not installed (or not on PATH).", "Install git and run again.");

@@ -78,7 +78,7 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
   const configPath = resolve(io.cwd, options.config);
   const envPath = resolve(io.cwd, options.envFile);
 
-  log.step(`Reading ${relative(io.cwd, configPath) || configPath}`);
+  log.step(`Reading ${options.config}`);
   const config = await readConfig(configPath);
   log.ok(`Queue ${config.sqs.queue_url} (${config.sqs.region})`);
 
