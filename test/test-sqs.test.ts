@@ -6,7 +6,7 @@
  * the launcher gets POST_RUN_SQS_BASE_URL), and the bundle sends to moto's queue.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,7 +87,7 @@ interface Result {
   stderr: string;
 }
 
-function runTestSqs(cwd: string, args: string[], env: Record<string, string | undefined>, stdin = ""): Promise<Result> {
+function runTestSqs(cwd: string, args: string[], env: Record<string, string | undefined>, stdin = "", onStdout?: (text: string, child: ChildProcess) => void): Promise<Result> {
   return new Promise((resolve, reject) => {
     const home = mkdtempSync(join(scratch, "home-"));
     const child = spawn(SCRIPT, args, {
@@ -105,7 +105,10 @@ function runTestSqs(cwd: string, args: string[], env: Record<string, string | un
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      onStdout?.(stdout, child);
+    });
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.once("error", reject);
     child.once("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
@@ -212,6 +215,24 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.match(result.stderr, /The run is still RUNNING after 1s/);
     assert.match(result.stderr, /Check it later there/);
     assert.ok(platform.standin.requestsTo(/^\/workflow\/[^/]+$/).length >= 3, "polled several times");
+  });
+
+  it("Ctrl-C while waiting: says where to follow the run, which goes on", async () => {
+    const s = await scenario();
+    const platform = await startPlatform({ finalStatus: "RUNNING" });
+    savedAnswers(s, platform);
+    let interrupted = false;
+    const result = await runTestSqs(s.repo, ["--yes", ...flagsFor(s)], { TOWER_API_ENDPOINT: platform.endpoint }, "", (stdout, child) => {
+      if (!interrupted && /Run URL: /.test(stdout)) {
+        interrupted = true;
+        setTimeout(() => child.kill("SIGINT"), 300);
+      }
+    });
+    assert.ok(interrupted);
+    assert.equal(result.code, 1, result.stderr);
+    const [runId] = [...platform.runs.keys()];
+    assert.match(result.stderr, new RegExp(`The run goes on in Seqera Platform\\. Follow it at ${platform.endpoint}/orgs/organization1/workspaces/workspace1/watch/${runId}`));
+    assert.match(result.stderr, /Cancelled by user/);
   });
 
   it("the hook fails (no such queue): exit 2 with the hook's error, read from the downloaded log when the API truncates it", async () => {
