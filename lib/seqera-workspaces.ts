@@ -40,9 +40,15 @@ export function matchWorkspace(value: string, userName: string, rows: WorkspaceR
   );
 }
 
-/** Resolves a workspace name or id through the API (GET /user-info, GET /user/{id}/workspaces). */
-export async function resolveWorkspace(api: SeqeraApi, value: string): Promise<Workspace> {
-  const { user } = await api.get<UserInfo>("/user-info", { workspaceId: undefined });
+export type SeqeraUser = UserInfo["user"];
+
+/** GET /user-info: who the token belongs to (also the login check). */
+export async function readUser(api: SeqeraApi): Promise<SeqeraUser> {
+  return (await api.get<UserInfo>("/user-info", { workspaceId: undefined })).user;
+}
+
+/** Resolves a workspace name or id for `user` through the API (GET /user/{id}/workspaces). */
+export async function resolveWorkspace(api: SeqeraApi, user: SeqeraUser, value: string): Promise<Workspace> {
   if (value.trim().toLowerCase() === PERSONAL_WORKSPACE) return { kind: "personal", userName: user.userName };
   const { orgsAndWorkspaces } = await api.get<{ orgsAndWorkspaces: WorkspaceRow[] }>(`/user/${user.id}/workspaces`, { workspaceId: undefined });
   return matchWorkspace(value, user.userName, orgsAndWorkspaces ?? []);

@@ -12,9 +12,9 @@ import { createPrompter, type Prompter } from "./prompt.ts";
 import { parsePostRunOutcome, readRunLog, type PostRunOutcome } from "./run-log.ts";
 import { DEFAULT_SCHEDULE, formatElapsed, StatusLine, waitForRun, type PollSchedule } from "./run-wait.ts";
 import { askSecret } from "./secret-prompt.ts";
-import { normaliseEndpoint, SeqeraApi } from "./seqera-api.ts";
+import { normaliseEndpoint, SeqeraApi, SeqeraApiError } from "./seqera-api.ts";
 import { buildLaunchRequest, formatParamsYaml, launchWorkflow, runWebUrl, type LaunchPlan } from "./seqera-launch.ts";
-import { describeWorkspace, resolveComputeEnv, resolveWorkspace, workspaceIdOf, type Workspace } from "./seqera-workspaces.ts";
+import { describeWorkspace, readUser, resolveComputeEnv, resolveWorkspace, workspaceIdOf, type Workspace } from "./seqera-workspaces.ts";
 
 /** Exit codes of test-sqs.ts (0 and 1 as every command). */
 export const EXIT_HOOK_FAILED = 2;
@@ -109,11 +109,21 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
     const api = new SeqeraApi({ endpoint, token, onRetry: (e) => log.info(`  (${e.path}: ${e.reason}; retrying in ${Math.round(e.delayMs / 1000)} s)`) });
 
     log.step(`Checking the Seqera login at ${endpoint}`);
+    const user = await readUser(api).catch((error: unknown) => {
+      if (error instanceof SeqeraApiError && error.status === 401) {
+        throw new UserError(
+          `${error.message.replace(/\.$/, "")}.`,
+          `Create a new token in Seqera Platform (user menu > Access tokens) and put it in TOWER_ACCESS_TOKEN or in ${options.envFile} (or delete it there to be asked); check that TOWER_API_ENDPOINT (${endpoint}) is the installation that issued it.`,
+        );
+      }
+      throw error;
+    });
+    log.ok(`Logged in as ${user.userName}`);
     const workspaceAnswer = await answer(options.workspace, saved[SAVED.workspace], options.yes, prompt, {
       question: "Workspace (Org/Workspace, numeric id, or personal)",
       missing: "--workspace (Org/Workspace, a numeric id, or personal)",
     });
-    const workspace = await resolveWorkspace(api, workspaceAnswer);
+    const workspace = await resolveWorkspace(api, user, workspaceAnswer);
     updates[SAVED.workspace] = workspaceAnswer;
     log.ok(`Workspace: ${describeWorkspace(workspace)}`);
     const scoped = new SeqeraApi({ endpoint, token, ...(workspaceIdOf(workspace) ? { workspaceId: workspaceIdOf(workspace)! } : {}) });
