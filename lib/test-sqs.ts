@@ -309,8 +309,13 @@ async function verifyHook(ctx: FollowContext): Promise<number> {
   let interval = ctx.timing.schedule.initialMs;
   let outcome: PostRunOutcome = { kind: "unknown" };
   for (;;) {
-    const text = await readRunLog(ctx.api, ctx.runId);
-    outcome = parsePostRunOutcome(text.text);
+    try {
+      outcome = parsePostRunOutcome((await readRunLog(ctx.api, ctx.runId)).text);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      log.warn(`Could not read the run's log: ${error.message}`);
+      break;
+    }
     if (outcome.kind !== "unknown" || Date.now() - started >= ctx.timing.logWaitMs) break;
     await new Promise((r) => setTimeout(r, Math.min(interval, ctx.timing.logWaitMs)));
     interval = Math.min(interval * 1.5, ctx.timing.schedule.maxMs);

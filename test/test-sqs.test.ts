@@ -258,6 +258,18 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.match(result.stdout, /aws sqs receive-message --queue-url/);
   });
 
+  it("a log the token may not read (403): exit 3, with the API's refusal as a warning", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    savedAnswers(s, platform);
+    platform.standin.failNext("GET", /\/log$/, 403, 100, { message: "Operation not allowed" });
+    const result = await runTestSqs(s.repo, ["--yes", ...flagsFor(s)], { TOWER_API_ENDPOINT: platform.endpoint });
+    assert.equal(result.code, 3, result.stderr + result.stdout);
+    assert.match(result.stderr, /WARNING: Could not read the run's log: .*HTTP 403.*Operation not allowed/);
+    await Promise.all([...platform.runs.values()].map((r) => r.done));
+    assert.equal((await world.receiveAll(s.queue)).length, 1, "the hook itself did send");
+  });
+
   it("a refused token (401): exit 1, nothing launched, the token not printed", async () => {
     const s = await scenario();
     const platform = await startPlatform();
