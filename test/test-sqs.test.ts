@@ -174,7 +174,7 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
 
   it("asks for the token without echoing it, then the answers; saves .env with mode 0600 and adds it to .gitignore", async () => {
     const s = await scenario({ gitignore: "work/\n" });
-    const platform = await startPlatform({ computeEnvRegion: "eu-west-1" });
+    const platform = await startPlatform({ computeEnvRegion: "eu-west-1", logPageSize: 40 });
     const answers = [platform.standin.token, WORKSPACE, "ce2", s.outdir, "y"].join("\n") + "\n";
     const result = await runTestSqs(s.repo, flagsFor(s), { TOWER_API_ENDPOINT: platform.endpoint }, answers);
     assert.equal(result.code, 0, result.stderr + result.stdout);
@@ -189,6 +189,8 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.match(saved, new RegExp(`^TEST_SQS_OUTDIR=${s.outdir}$`, "m"));
     assert.deepEqual(readFileSync(join(s.repo, ".gitignore"), "utf8").split("\n").filter(Boolean), ["work/", ".env"]);
     assert.equal(launchBody(platform).computeEnvId, "3xkkzYH2nbD3nZjrzKm0oS");
+    const pages = platform.standin.requestsTo(/\/log$/).map((r) => Number(r.query.next ?? 0));
+    assert.ok(pages.filter((n) => n > 0).length >= 9, `the log was read page by page (${pages.join(",")})`);
     assert.equal((await world.receiveAll(s.queue)).length, 1);
   });
 
