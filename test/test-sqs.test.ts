@@ -194,6 +194,26 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.equal((await world.receiveAll(s.queue)).length, 1);
   });
 
+  it("declining the launch changes nothing: no push, no .env, no run", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    writeFileSync(join(s.repo, "main.nf"), "workflow { println 'later' }\n");
+    git(s.repo, "commit", "-qam", "local only");
+    const pushed = git(s.repo, "ls-remote", "origin", `refs/heads/${BRANCH}`);
+    const result = await runTestSqs(
+      s.repo,
+      ["--workspace", WORKSPACE, "--compute-env", "ce1", "--outdir", s.outdir, ...flagsFor(s)],
+      { TOWER_API_ENDPOINT: platform.endpoint, TOWER_ACCESS_TOKEN: platform.standin.token },
+      "y\nn\n",
+    );
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Push 1 commit\(s\) of feature\/hook-test to origin/);
+    assert.match(result.stderr, /Nothing was launched/);
+    assert.equal(git(s.repo, "ls-remote", "origin", `refs/heads/${BRANCH}`), pushed);
+    assert.throws(() => statSync(s.envFile), /ENOENT/);
+    assert.equal(platform.launches.length, 0);
+  });
+
   it("a FAILED run: exit 1 with the run's error message; the hook skips, nothing is sent", async () => {
     const s = await scenario();
     const platform = await startPlatform({ finalStatus: "FAILED", errorMessage: "Process `HELLO` terminated with exit status 2" });
