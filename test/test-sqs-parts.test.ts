@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { planGit, githubRepoOf, type GitState } from "../lib/git-state.ts";
 import { DEFAULT_REPO, postRunLine } from "../lib/post-run-line.ts";
-import { formatElapsed, nextInterval, parseDuration } from "../lib/run-wait.ts";
+import { PassThrough } from "node:stream";
+import { formatElapsed, nextInterval, parseDuration, StatusLine } from "../lib/run-wait.ts";
 import { buildLaunchRequest, formatParamsYaml, runWebUrl, webAppUrl, type LaunchPlan } from "../lib/seqera-launch.ts";
 import { matchComputeEnv, matchWorkspace } from "../lib/seqera-workspaces.ts";
 import { readSeqeraFixture } from "../standins/seqera-api.ts";
@@ -95,5 +96,29 @@ describe("waiting", () => {
     assert.equal(parseDuration(""), undefined);
     assert.equal(formatElapsed(75_500), "1m 15s");
     assert.equal(formatElapsed(3_725_000), "1h 2m 5s");
+  });
+});
+
+describe("the status line", () => {
+  const record = (tty: boolean) => {
+    const stream = Object.assign(new PassThrough(), tty ? { isTTY: true } : {});
+    let text = "";
+    stream.on("data", (c: Buffer) => (text += c.toString()));
+    return { stream, text: () => text };
+  };
+  it("on a terminal: redrawn in place, then ended with a newline", () => {
+    const out = record(true);
+    const line = new StatusLine(out.stream);
+    line.show("RUNNING", 1000);
+    line.show("RUNNING", 2000);
+    line.done();
+    assert.equal(out.text(), "\r\u001b[KRun status: RUNNING (1s)\r\u001b[KRun status: RUNNING (2s)\n");
+  });
+  it("otherwise: one plain line per status change", () => {
+    const out = record(false);
+    const line = new StatusLine(out.stream);
+    for (const [status, ms] of [["SUBMITTED", 0], ["SUBMITTED", 2000], ["RUNNING", 65_000], ["SUCCEEDED", 70_000]] as const) line.show(status, ms);
+    line.done();
+    assert.equal(out.text(), "Run status: SUBMITTED (0s)\nRun status: RUNNING (1m 5s)\nRun status: SUCCEEDED (1m 10s)\n");
   });
 });
