@@ -348,12 +348,17 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.equal(platform.launches.length, 0);
   });
 
-  it("--yes without an outdir names what is missing and asks nothing", async () => {
+  it("--yes without an outdir, or without a token, names what is missing and asks nothing", async () => {
     const s = await scenario();
     const platform = await startPlatform();
     const result = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, ...flagsFor(s)], { TOWER_API_ENDPOINT: platform.endpoint, TOWER_ACCESS_TOKEN: platform.standin.token });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /No answer for --outdir s3:\/\/bucket\/prefix: --yes does not ask/);
     assert.equal(platform.launches.length, 0);
+
+    const noToken = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, "--outdir", s.outdir, ...flagsFor(s)], { TOWER_API_ENDPOINT: platform.endpoint });
+    assert.equal(noToken.code, 1);
+    assert.match(noToken.stderr, /No Seqera access token: TOWER_ACCESS_TOKEN is not set and .*\.env has none/);
+    assert.equal(platform.standin.requestsTo(/^\/user-info$/).length, 1, "only the first run asked Seqera anything");
   });
 });
