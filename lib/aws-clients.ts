@@ -46,7 +46,8 @@ export function createSqsClient(options: AwsOptions): SQSClient {
 /** An S3 client; path-style addressing where an endpoint override (emulator, VPC endpoint) is set. */
 export function createS3Client(options: AwsOptions): S3Client {
   const config = baseConfig(options, "S3");
-  return new S3Client({ ...config, forcePathStyle: "endpoint" in config });
+  // followRegionRedirects: the outdir's bucket may be in another region than the queue.
+  return new S3Client({ ...config, forcePathStyle: "endpoint" in config, followRegionRedirects: true });
 }
 
 export function createStsClient(options: AwsOptions): STSClient {

@@ -16,6 +16,16 @@ export interface PackagerMessage {
 export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 
 const S3_BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** S3's bucket naming rules: 3-63 of [a-z0-9.-], no "..", ".-" or "-.", not an IP address. */
+export function isBucketName(name: string): boolean {
+  return S3_BUCKET_RE.test(name) && !/\.\.|\.-|-\./.test(name) && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** Control characters or unpaired UTF-16 surrogates: text that cannot be an S3 key or a clean log line. */
+function hasUnprintable(text: string): boolean {
+  return /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
 const PACKAGE_NAME_RE = /^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/;
 
 /**
@@ -24,10 +34,13 @@ const PACKAGE_NAME_RE = /^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/;
  */
 export function sourcePrefixFor(outdir: string, { allowLocal = false } = {}): string {
   const trimmed = outdir.trim().replace(/\/+$/, "");
+  if (hasUnprintable(trimmed)) {
+    throw new UserError(`The outdir ${JSON.stringify(outdir)} contains control characters or broken Unicode.`, "Set --outdir to a plain s3://<bucket>/<folder>.");
+  }
   const match = /^s3:\/\/([^/]+)(\/.*)?$/i.exec(trimmed);
   if (match) {
     const bucket = match[1] ?? "";
-    if (!S3_BUCKET_RE.test(bucket)) {
+    if (!isBucketName(bucket)) {
       throw new UserError(`The outdir ${outdir} names an invalid S3 bucket "${bucket}".`, "Set --outdir to s3://<bucket>/<folder>.");
     }
     if (/\/\//.test(match[2] ?? "")) {
@@ -56,12 +69,12 @@ export function checkPassThrough(fields: { package_name?: string; registry?: str
       "Use owner/name, each part made of letters, digits, _ and -.",
     );
   }
-  if (fields.registry !== undefined && !S3_BUCKET_RE.test(fields.registry.replace(/^s3:\/\//, "").replace(/\/$/, ""))) {
+  if (fields.registry !== undefined && !isBucketName(fields.registry.replace(/^s3:\/\//, "").replace(/\/$/, ""))) {
     throw new UserError(`sqs_registry "${fields.registry}" is not an S3 bucket name.`, "Give the bucket name alone, e.g. my-registry.");
   }
 }
 
-/** "Seqera Platform run <name> (<id>) of <pipeline> completed at <time>". */
+/** "Seqera Platform run <name> (<id>) of <pipeline> completed at <time>"; each name capped at 200 characters. */
 export function commitMessageFor(run: {
   id: string;
   runName?: string | null;
@@ -69,16 +82,21 @@ export function commitMessageFor(run: {
   status?: string | null;
   complete?: string | null;
 }): string {
-  const name = run.runName ? `${run.runName} (${run.id})` : run.id;
-  const of = run.projectName ? ` of ${run.projectName}` : "";
-  const when = run.complete ? formatUtc(run.complete) : formatUtc(new Date().toISOString());
-  const verb = run.status && run.status !== "SUCCEEDED" ? `ended ${run.status}` : "completed";
+  const name = run.runName ? `${cap(run.runName)} (${cap(run.id)})` : cap(run.id);
+  const of = run.projectName ? ` of ${cap(run.projectName)}` : "";
+  const when = formatUtc(run.complete ?? new Date().toISOString());
+  const status = run.status?.toUpperCase();
+  const verb = status === "FAILED" || status === "CANCELLED" ? `ended ${status}` : "completed";
   return `Seqera Platform run ${name}${of} ${verb} at ${when}`;
+}
+
+function cap(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function formatUtc(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  return Number.isNaN(date.getTime()) ? cap(iso, 40) : `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 /**
@@ -106,25 +124,33 @@ export interface FittedMessage {
   dropped: string[];
 }
 
+/** Fields that identify the run: dropped only after every other field. */
+const KEEP_LONGEST = new Set(["tower_workflow_id", "api_run_name", "api_status", "api_session_id", "wrroc_status"]);
+
 /**
- * Makes the body fit `maxBytes` (UTF-8): drops the largest metadata fields, one at a time, and
- * lists them in `metadata.metadata_dropped_fields`. Throws when even the bare message is too big.
+ * Makes the body fit `maxBytes` (UTF-8): drops the largest metadata fields (the run's identifiers
+ * last), one at a time, and lists them in `metadata.metadata_dropped_fields` (or counts them, where
+ * the list itself would not fit). Throws when even the message without metadata is too big.
  */
 export function fitMessage(message: PackagerMessage, maxBytes: number): FittedMessage {
   let body = serialiseBody(message);
   if (utf8Bytes(body) <= maxBytes) return { message, body, bytes: utf8Bytes(body), dropped: [] };
 
   const metadata: Metadata = { ...(message.metadata ?? {}) };
-  const bySize = Object.keys(metadata).sort((a, b) => fieldBytes(metadata, b) - fieldBytes(metadata, a) || a.localeCompare(b));
+  const order = Object.keys(metadata).sort(
+    (a, b) =>
+      Number(KEEP_LONGEST.has(a)) - Number(KEEP_LONGEST.has(b)) || fieldBytes(metadata, b) - fieldBytes(metadata, a) || a.localeCompare(b),
+  );
   const dropped: string[] = [];
-  for (const key of bySize) {
+  for (const key of order) {
     delete metadata[key];
     dropped.push(key);
-    const candidate: PackagerMessage = { ...message, metadata: { ...metadata, metadata_dropped_fields: dropped } };
-    body = serialiseBody(candidate);
-    if (utf8Bytes(body) <= maxBytes) return { message: candidate, body, bytes: utf8Bytes(body), dropped };
+    for (const listed of [dropped, [`(${dropped.length} fields)`]]) {
+      const candidate: PackagerMessage = { ...message, metadata: { ...metadata, metadata_dropped_fields: listed } };
+      body = serialiseBody(candidate);
+      if (utf8Bytes(body) <= maxBytes) return { message: candidate, body, bytes: utf8Bytes(body), dropped: [...dropped] };
+    }
   }
-  // The list of dropped names can itself be what does not fit: then send no metadata at all.
   const { metadata: _all, ...bare } = message;
   body = serialiseBody(bare);
   if (utf8Bytes(body) <= maxBytes) return { message: bare, body, bytes: utf8Bytes(body), dropped };

@@ -17,10 +17,10 @@ import {
   type PackagerMessage,
 } from "./packager-message.ts";
 import { parseQueueAddress, resolveQueueRegion, type QueueAddress } from "./queue-address.ts";
-import { buildRunMetadata, type MetadataSources } from "./run-metadata.ts";
+import { buildRunMetadata, type Metadata, type MetadataSources } from "./run-metadata.ts";
 import { SeqeraApi } from "./seqera-api.ts";
 import { FINAL_FAILURE_STATUSES, fetchRunDetails, type RunDetails } from "./seqera-run.ts";
-import { CrateError, matchRun, parseCrateText } from "./wrroc.ts";
+import { CrateError, matchRun, parseCrateText, type Json } from "./wrroc.ts";
 import { readRunSettings, readSendOnFailure, type RunSettings } from "./run-settings.ts";
 
 export type PostRunOutcome =
@@ -60,6 +60,8 @@ export interface PostRunOptions {
 export async function runPostRun({ env, log, dryRun = false, aws = createAwsServices }: PostRunOptions): Promise<PostRunOutcome> {
   const token = requireEnv(env, "TOWER_ACCESS_TOKEN", "Seqera Platform sets it for post-run scripts; locally, create a token in Seqera Platform (Your tokens).");
   const workflowId = requireEnv(env, "TOWER_WORKFLOW_ID", "Seqera Platform sets it for post-run scripts; locally, export the run's id.");
+  log.addSecret(token);
+  log.addSecret(env.TOWER_REFRESH_TOKEN);
   const api = new SeqeraApi({
     endpoint: env.TOWER_API_ENDPOINT,
     token,
@@ -89,7 +91,7 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
   const [identity, crate, limits] = await Promise.allSettled([
     dryRun ? Promise.resolve(undefined) : services.identity(),
     readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log),
-    readQueueLimits(services.sqs(), queue, log),
+    readQueueLimits(services.sqs(), queue, log, dryRun),
   ]);
   if (identity.status === "rejected") throw explainCredentialsError(identity.reason);
   if (identity.value) log.info(`  AWS identity: account ${identity.value.account ?? "?"}, ${identity.value.arn ?? "?"}`);
@@ -100,7 +102,7 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
     ...(settings.registry ? { registry: settings.registry.replace(/^s3:\/\//, "").replace(/\/$/, "") } : {}),
     ...(settings.packageName ? { package_name: settings.packageName } : {}),
     ...(settings.workflow ? { workflow: settings.workflow } : {}),
-    metadata: buildRunMetadata({ env, run, ...crate.value }),
+    metadata: redactJson(buildRunMetadata({ env, run, ...crate.value }), log) as Metadata,
     commit_message: commitMessageFor(workflow),
   };
 
@@ -170,40 +172,41 @@ async function readRunCrate(
     }
     return { crate: { summary, match } };
   } catch (error) {
-    if (!(error instanceof CrateError)) throw error;
-    log.warn(`${read.location} is not a usable crate (${error.message}); sending without crate metadata.`);
-    return { crateProblem: `${read.location}: ${error.message}` };
+    // The crate is someone else's file: whatever is wrong with it must not stop the packaging.
+    const why = error instanceof CrateError ? error.message : `unreadable: ${describeError(error)}`;
+    log.warn(`${read.location} is not a usable crate (${why}); sending without crate metadata.`);
+    return { crateProblem: `${read.location}: ${why}` };
   }
 }
 
 interface QueueLimits {
   maxBytes: number;
   fifo: boolean;
-  contentBasedDeduplication: boolean;
 }
 
 /** MaximumMessageSize and FIFO settings; where the role may not read them, the SQS defaults. */
-async function readQueueLimits(sqs: SQSClient, queue: QueueAddress, log: Logger): Promise<QueueLimits> {
+async function readQueueLimits(sqs: SQSClient, queue: QueueAddress, log: Logger, dryRun: boolean): Promise<QueueLimits> {
   try {
     const { Attributes: attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: queue.url,
-        AttributeNames: ["MaximumMessageSize", "FifoQueue", "ContentBasedDeduplication"],
+        AttributeNames: ["MaximumMessageSize", "FifoQueue"],
       }),
     );
     const maxBytes = Number(attributes.MaximumMessageSize);
     return {
       maxBytes: Number.isInteger(maxBytes) && maxBytes > 0 ? maxBytes : DEFAULT_MAX_MESSAGE_BYTES,
       fifo: attributes.FifoQueue === "true" || queue.fifo,
-      contentBasedDeduplication: attributes.ContentBasedDeduplication === "true",
     };
   } catch (error) {
     const name = awsErrorName(error);
-    if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") throw queueMissing(queue, error);
-    const credentials = explainCredentialsError(error);
-    if (credentials !== error) throw credentials;
+    if (!dryRun) {
+      if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") throw queueMissing(queue, error);
+      const credentials = explainCredentialsError(error);
+      if (credentials !== error) throw credentials;
+    }
     log.info(`  Could not read the queue's attributes (${name ?? describeError(error)}); assuming a ${DEFAULT_MAX_MESSAGE_BYTES}-byte limit.`);
-    return { maxBytes: DEFAULT_MAX_MESSAGE_BYTES, fifo: queue.fifo, contentBasedDeduplication: false };
+    return { maxBytes: DEFAULT_MAX_MESSAGE_BYTES, fifo: queue.fifo };
   }
 }
 
@@ -229,8 +232,9 @@ async function send(
       new SendMessageCommand({
         QueueUrl: queue.url,
         MessageBody: fitted.body,
-        ...(fifo ? { MessageGroupId: fifo.MessageGroupId } : {}),
-        ...(fifo && !limits.contentBasedDeduplication ? { MessageDeduplicationId: fifo.MessageDeduplicationId } : {}),
+        // The deduplication id is sent even with content-based deduplication on: a retried hook may
+        // build a different body (the crate appeared meanwhile) for the same run.
+        ...(fifo ? { MessageGroupId: fifo.MessageGroupId, MessageDeduplicationId: fifo.MessageDeduplicationId } : {}),
       }),
     );
     return answer.MessageId ?? "(no id returned)";
@@ -251,4 +255,14 @@ async function send(
 function printBody(fitted: FittedMessage, log: Logger): void {
   log.result(`Message body (${fitted.bytes} bytes):`);
   log.result(JSON.stringify(fitted.message, null, 2));
+}
+
+/** The value with the logger's secrets masked in every string and key (a param may hold a token). */
+function redactJson(value: Json, log: Logger): Json {
+  if (typeof value === "string") return log.redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, log));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [log.redact(key), redactJson(item, log)]));
+  }
+  return value;
 }

@@ -95,6 +95,7 @@ function parseQueueArn(text: string): QueueAddress {
   const match = ARN_RE.exec(text);
   if (!match) throw invalidQueue(text, "an SQS ARN looks like arn:aws:sqs:<region>:<12-digit account>:<queue name>");
   const [, partition, region, accountId, name] = match as unknown as [string, string, string, string, string];
+  if (partitionOf(region) !== partition) throw invalidQueue(text, `the region ${region} is not in the partition ${partition}`);
   return {
     url: `https://sqs.${region}.${dnsSuffixOf(partition)}/${accountId}/${name}`,
     arn: text,

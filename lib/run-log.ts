@@ -30,15 +30,18 @@ export function parsePostRunOutcome(log: string): PostRunOutcome {
   let outcome: PostRunOutcome = { kind: "unknown" };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trimEnd();
+    // A banner title stands at column 0 right under a rule; the bundle's logger indents every other
+    // line a value could start, so text from params or the API cannot pose as a banner.
+    const titled = i > 0 && RULE.test(lines[i - 1]!);
     const body = bannerBody(lines, i + 1);
     const success = SUCCESS.exec(line);
-    if (success) {
+    if (success && titled) {
       outcome = { kind: "sent", messageId: success[1]!, ...field(body, "Queue", "queueUrl"), ...field(body, "Region", "region") };
-    } else if (ERROR.test(line)) {
+    } else if (titled && ERROR.test(line)) {
       const whatToDo = body.find((l) => l.startsWith("What to do:"))?.slice("What to do:".length).trim();
       const reason = body.filter((l) => !l.startsWith("What to do:")).join(" ").trim() || "no reason was printed";
       outcome = { kind: "failed", reason, ...(whatToDo ? { whatToDo } : {}) };
-    } else if (SKIPPED.test(line)) {
+    } else if (titled && SKIPPED.test(line)) {
       outcome = { kind: "skipped", ...(body[0] ? { reason: body[0] } : {}) };
     } else {
       const launcher = LAUNCHER_ERROR.exec(line);

@@ -20,19 +20,23 @@ export const RUN_ENVIRONMENT_VARIABLES = [
 
 export type Metadata = { [key: string]: Json };
 
+/** Deeper structures than this are summarised: params nested thousands deep would overflow the stack. */
+const MAX_DEPTH = 32;
+
 /** Drops null, undefined, empty strings, empty lists and empty objects, at every depth. */
-export function compact(value: unknown): Json | undefined {
+export function compact(value: unknown, depth = 0): Json | undefined {
+  if (depth > MAX_DEPTH && value !== null && typeof value === "object") return `(nested deeper than ${MAX_DEPTH} levels: left out)`;
   if (value === null || value === undefined) return undefined;
   if (typeof value === "string") return value.trim() === "" ? undefined : value;
   if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
   if (typeof value === "boolean") return value;
   if (Array.isArray(value)) {
-    const items = value.map(compact).filter((v): v is Json => v !== undefined);
+    const items = value.map((item) => compact(item, depth + 1)).filter((v): v is Json => v !== undefined);
     return items.length ? items : undefined;
   }
   if (typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => [k, compact(v)] as const)
+      .map(([k, v]) => [k, compact(v, depth + 1)] as const)
       .filter((entry): entry is readonly [string, Json] => entry[1] !== undefined);
     return entries.length ? Object.fromEntries(entries) : undefined;
   }

@@ -55,7 +55,7 @@ function secondsParam(params: Params, name: string, fallback: number, max: numbe
 /** Reads and checks the params; a missing or malformed one is a UserError that says how to set it. */
 export function readRunSettings(params: Params): RunSettings {
   return {
-    outdir: requiredParam(params, "outdir", "s3://my-bucket/results"),
+    outdir: requiredParam(params, "outdir", "s3://my-bucket/results").replace(/^s3:\/\//i, "s3://"),
     queue: requiredParam(params, "sqs_queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/my-PackagerQueue"),
     region: paramText(params, "sqs_region"),
     packageName: paramText(params, "sqs_package_name"),

@@ -49,6 +49,12 @@ export function normaliseEndpoint(endpoint: string | undefined): string {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new UserError(`TOWER_API_ENDPOINT "${value}" is not an http(s) URL.`, `Use ${DEFAULT_SEQERA_ENDPOINT}.`);
   }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new UserError(
+      "TOWER_API_ENDPOINT must be a plain URL, without user name, password, query or fragment.",
+      `Use ${DEFAULT_SEQERA_ENDPOINT}, or https://<your-host>/api for Seqera Enterprise; the access token goes in TOWER_ACCESS_TOKEN.`,
+    );
+  }
   return value;
 }
 
@@ -65,6 +71,14 @@ export class SeqeraApi {
   constructor(options: SeqeraApiOptions) {
     this.options = options;
     this.endpoint = normaliseEndpoint(options.endpoint);
+    // A token goes into an HTTP header; one with spaces or line breaks would be refused there, and
+    // the HTTP library's message would quote it.
+    if (!/^[\x21-\x7e]+$/.test(options.token)) {
+      throw new UserError(
+        "The Seqera access token contains characters a token cannot have (a space, a line break or a non-ASCII character).",
+        "Copy the token again from Seqera Platform (user menu > Access tokens), without quotes or line breaks.",
+      );
+    }
     this.token = options.token;
     this.refreshToken = options.refreshToken || undefined;
   }
@@ -151,7 +165,12 @@ export class SeqeraApi {
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 20_000),
         });
-        if (!RETRYABLE_STATUS.has(response.status)) return response;
+        if (!RETRYABLE_STATUS.has(response.status)) {
+          // The body is read here, inside the time-out and the retries: a stalled body is retried too.
+          const text = await response.text();
+          const empty = response.status === 204 || response.status === 205 || response.status === 304;
+          return new Response(empty ? null : text, { status: response.status, statusText: response.statusText, headers: response.headers });
+        }
         reason = `HTTP ${response.status}`;
         retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
         await response.body?.cancel();

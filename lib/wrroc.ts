@@ -111,7 +111,7 @@ class Graph {
 export function parseCrateText(source: string): CrateSummary {
   let json: unknown;
   try {
-    json = JSON.parse(source);
+    json = JSON.parse(source.replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new CrateError(`not valid JSON (${(error as Error).message})`);
   }
@@ -220,7 +220,9 @@ function runsOf(graph: Graph, mainId: string): CrateRun[] {
   for (const entity of graph.entities) {
     if (!types(entity).includes("CreateAction")) continue;
     if (!asList(entity.instrument).some((i) => refId(i) === mainId)) continue;
-    const id = entity["@id"] as string;
+    // An action without an @id cannot be told apart from any other run, so it is not one.
+    const id = entity["@id"];
+    if (typeof id !== "string" || !id.trim()) continue;
     const status = asList(entity.actionStatus).map(refId).find(Boolean);
     runs.push({
       id,

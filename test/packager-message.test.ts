@@ -7,6 +7,7 @@ import {
   fifoParameters,
   fitMessage,
   hasOnlySqsCharacters,
+  isBucketName,
   serialiseBody,
   sourcePrefixFor,
   utf8Bytes,
@@ -145,5 +146,35 @@ describe("buildRunMetadata", () => {
     const metadata = buildRunMetadata({ env: {}, run: { workflow } });
     assert.equal("api_error_message" in metadata, false);
     assert.equal("api_container" in metadata, false);
+  });
+});
+
+describe("validation the adversarial review asked for", () => {
+  it("bucket names follow S3's rules", () => {
+    for (const ok of ["abc", "my-bucket.data", "a1b2"]) assert.equal(isBucketName(ok), true, ok);
+    for (const bad of ["ab", "192.168.1.1", "a..b", "a.-b", "a-.b", "Upper", "-abc", "abc-", "a".repeat(64)]) assert.equal(isBucketName(bad), false, bad);
+    assert.throws(() => checkPassThrough({ registry: "192.168.1.1" }), UserError);
+  });
+  it("an outdir with control characters or broken Unicode is refused", () => {
+    assert.throws(() => sourcePrefixFor("s3://bucket/run\uD800x"), /broken Unicode/);
+    assert.throws(() => sourcePrefixFor("s3://bucket/a\nb"), /control characters/);
+    assert.equal(sourcePrefixFor("s3://bucket/données/😀"), "s3://bucket/données/😀/");
+  });
+  it("commit messages stay short and never say undefined or [object Object]", () => {
+    const long = commitMessageFor({ id: "w", runName: "n".repeat(2_000_000), projectName: "p".repeat(5000), complete: "not a date".repeat(100) });
+    assert.ok(long.length < 600, String(long.length));
+    assert.match(commitMessageFor({ id: "w", status: "succeeded" }), /completed at/);
+    assert.match(commitMessageFor({ id: "w", status: "cancelled" }), /ended CANCELLED at/);
+  });
+  it("trimming drops the run's identifiers last and counts the dropped fields when the list would not fit", () => {
+    const metadata: Record<string, string> = { tower_workflow_id: "w".repeat(60), wrroc_status: "matched" };
+    for (let i = 0; i < 200; i++) metadata[`field_with_a_rather_long_name_${i}`] = "v".repeat(20);
+    const fitted = fitMessage({ source_prefix: "s3://b/", metadata }, 600);
+    assert.ok(fitted.bytes <= 600);
+    assert.equal(fitted.message.metadata?.tower_workflow_id, "w".repeat(60));
+    assert.equal(fitted.message.metadata?.wrroc_status, "matched");
+    const kept = Object.keys(fitted.message.metadata ?? {}).filter((k) => k !== "metadata_dropped_fields").length;
+    assert.deepEqual(fitted.message.metadata?.metadata_dropped_fields, [`(${202 - kept} fields)`]);
+    assert.equal(fitted.dropped.length, 202 - kept);
   });
 });

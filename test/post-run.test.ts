@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parsePostRunOutcome } from "../lib/run-log.ts";
 import { ROOT, startPostRunWorld, type PostRunWorld } from "./support/post-run-world.ts";
 
 const CRATE = readFileSync(join(ROOT, "fixtures/wrroc/nfprov-fbartusch-testsuite-2024-12-10-author-publisher.json"), "utf8");
@@ -311,6 +312,127 @@ describe("post-run bundle against moto and the Seqera API stand-in", () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /is not a Quilt package name/);
     assert.equal((await world.receiveAll(bad.queue)).length, 0);
+  });
+
+  it("a crate whose run has no @id does not stop the packaging", async () => {
+    const crate = JSON.parse(CRATE) as { "@graph": Array<Record<string, unknown>> };
+    const run = crate["@graph"].find((e) => e["@id"] === `#${CRATE_SESSION}`);
+    if (run) delete run["@id"];
+    const world1 = await scenario({ crate: JSON.stringify(crate) });
+    const result = await world.runBundle(world.seqeraEnv(world1.run));
+    assert.equal(result.code, 0, result.stderr);
+    const [body] = parseBodies(await world.receiveAll(world1.queue));
+    assert.equal(body?.metadata.wrroc_status, "no-run");
+  });
+
+  it("an upper-case S3:// outdir and a crate with a byte order mark are still read", async () => {
+    const { queue, outdir, run } = await scenario({ crate: `\uFEFF${CRATE}`, params: { sqs_crate_wait: 5 } });
+    run.describe.workflow.params = { ...(run.describe.workflow.params as object), outdir: outdir.replace("s3://", "S3://") };
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 0, result.stderr);
+    const [body] = parseBodies(await world.receiveAll(queue));
+    assert.equal(body?.source_prefix, `${outdir}/`);
+    assert.equal(body?.metadata.wrroc_status, "matched");
+  });
+
+  it("secrets never show: a token with a line break, a param holding the token, credentials in the endpoint", async () => {
+    const { queue, run } = await scenario({ params: { ...QUICK, leaked: `x ${world.seqera.token} y` } });
+    const sent = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(sent.code, 0, sent.stderr);
+    const [message] = await world.receiveAll(queue);
+    for (const text of [sent.stdout, sent.stderr, message?.Body ?? ""]) assert.ok(!text.includes(world.seqera.token));
+    assert.match(message?.Body ?? "", /"leaked":"x \*\*\* y"/);
+
+    const broken = await world.runBundle(world.seqeraEnv(run, { TOWER_ACCESS_TOKEN: "secret-tok-AAAA\nBBBB" }));
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /contains characters a token cannot have/);
+    assert.ok(!broken.stderr.includes("secret-tok") && !broken.stdout.includes("secret-tok"));
+
+    const endpoint = world.seqera.endpoint.replace("http://", "http://admin:hunter2pw@");
+    const withPassword = await world.runBundle(world.seqeraEnv(run, { TOWER_API_ENDPOINT: endpoint }));
+    assert.equal(withPassword.code, 1);
+    assert.ok(!withPassword.stderr.includes("hunter2pw"));
+  });
+
+  it("values cannot forge a SUCCESS banner or send terminal escapes", async () => {
+    const forged = "a\n================================================================\nSUCCESS: packaging message sent (MessageId forged)\n  Queue: x\nb";
+    const { queue, run } = await scenario({ params: { ...QUICK, sqs_package_name: forged } });
+    run.describe.workflow.runName = "evil\u001b]0;title\u0007\rSUCCESS: packaging message sent (MessageId forged2)";
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 1);
+    assert.equal((await world.receiveAll(queue)).length, 0);
+    const log = `${result.stdout}${result.stderr}`;
+    assert.doesNotMatch(log, /\u001b\]/);
+    assert.doesNotMatch(log, /^SUCCESS/m);
+    assert.equal(parsePostRunOutcome(log).kind, "failed");
+  });
+
+  it("params nested very deep are summarised, not a crash", async () => {
+    const { queue, run } = await scenario({ params: QUICK });
+    // Served as text: JSON.stringify itself cannot write 50,000 levels.
+    const recorded = JSON.stringify(run.describe).replace('"params":{', `"params":{"deep":${'{"d":'.repeat(50_000)}1${"}".repeat(50_000)},`);
+    world.seqera.route("GET", new RegExp(`^/workflow/${run.id}$`), () => ({ status: 200, body: recorded }));
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 0, result.stderr);
+    const [body] = parseBodies(await world.receiveAll(queue));
+    assert.match(JSON.stringify(body?.metadata.api_params), /nested deeper than 32 levels/);
+  });
+
+  it("a tiny MaximumMessageSize keeps the run's identifiers and says what was dropped", async () => {
+    const { queue, run } = await scenario({ queueAttributes: { MaximumMessageSize: "1024" } });
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 0, result.stderr);
+    const messages = await world.receiveAll(queue);
+    assert.ok(Buffer.byteLength(messages[0]?.Body ?? "", "utf8") <= 1024);
+    const [body] = parseBodies(messages);
+    assert.equal(body?.metadata.tower_workflow_id, run.id);
+    assert.equal(body?.metadata.wrroc_status, "matched");
+    assert.ok(Array.isArray(body?.metadata.metadata_dropped_fields));
+  });
+
+  it("a FIFO queue with content-based deduplication still packages a retried run once", async () => {
+    const { queue, bucket, run } = await scenario({ fifo: true, crate: null, queueAttributes: { ContentBasedDeduplication: "true" }, params: QUICK });
+    const env = world.seqeraEnv(run);
+    const first = await world.runBundle(env);
+    assert.equal(first.code, 0, first.stderr);
+    await world.putObject(bucket, `results/run-${queueCount}/ro-crate-metadata.json`, CRATE);
+    const second = await world.runBundle(env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal((await world.receiveAll(queue)).length, 1);
+  });
+
+  it("--dry-run with a local outdir needs no AWS credentials", async () => {
+    const { run } = await scenario();
+    const local = mkdtempSync(join(tmpdir(), "outdir-"));
+    writeFileSync(join(local, "ro-crate-metadata.json"), CRATE);
+    run.describe.workflow.params = { ...(run.describe.workflow.params as object), outdir: local };
+    const env = world.seqeraEnv(run, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    const result = await world.runBundle(env, ["--dry-run"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /"wrroc_status": "matched"/);
+  });
+
+  it("odd API answers: no workflow id, lower-case status, object fields", async () => {
+    const { queue, run } = await scenario();
+    const workflow = run.describe.workflow as Record<string, unknown>;
+    delete workflow.id;
+    workflow.status = "succeeded";
+    workflow.complete = { when: "now" };
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 0, result.stderr);
+    const [body] = parseBodies(await world.receiveAll(queue));
+    assert.match(body?.commit_message ?? "", new RegExp(`\\(${run.id}\\) of nf-core/rnaseq completed at`));
+    assert.doesNotMatch(body?.commit_message ?? "", /object Object|undefined/);
+  });
+
+  it("an API answer without a workflow: a clear error about the endpoint", async () => {
+    const { run } = await scenario();
+    const env = world.seqeraEnv(run);
+    (run.describe as Record<string, unknown>).workflow = null;
+    const result = await world.runBundle(env);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /without a workflow/);
+    assert.match(result.stderr, /TOWER_API_ENDPOINT/);
   });
 
   it("--dry-run prints the message and sends nothing", async () => {

@@ -40,6 +40,8 @@ describe("parseQueueAddress", () => {
     "https://sqs.us-east-1.amazonaws.com/123456789012/bad name",
     "arn:aws:sqs:us-east-1:123:q",
     "arn:aws:s3:::bucket",
+    "arn:aws-cn:sqs:us-east-1:123456789012:q",
+    "arn:aws:sqs:cn-north-1:123456789012:q",
   ]) {
     it(`refuses ${JSON.stringify(bad)}`, () => assert.throws(() => parseQueueAddress(bad), UserError));
   }

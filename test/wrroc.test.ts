@@ -141,3 +141,48 @@ describe("matchRun", () => {
     assert.equal(matchRun(none, "0525d4a9-ccd8-4f53-9ae3-3795511610d2").status, "no-run");
   });
 });
+
+describe("malformed crates never throw anything but CrateError", () => {
+  const ODD_VALUES: unknown[] = [null, 42, true, [], {}, { "@id": 5 }, "x", [{ "@id": null }], [[1]], { "@value": {} }, "\uD800"];
+
+  it("a run whose @id is missing or not a string is not taken as a run; the rest still parses", () => {
+    for (const id of [undefined, 42, null, ""]) {
+      const graph = JSON.parse(read("nfprov-fbartusch-testsuite-2024-12-10-author-publisher.json")) as { "@graph": Array<Record<string, unknown>> };
+      const run = graph["@graph"].find((e) => e["@id"] === "#0525d4a9-ccd8-4f53-9ae3-3795511610d2");
+      assert.ok(run);
+      if (id === undefined) delete run["@id"];
+      else run["@id"] = id;
+      const summary = parseCrate(graph);
+      assert.deepEqual(summary.runs, []);
+      assert.equal(summary.mainWorkflow?.name, "nf-core/demo");
+    }
+  });
+
+  it("a UTF-8 byte order mark is allowed", () => {
+    const s = parseCrateText(`\uFEFF${read("nfprov-fbartusch-testsuite-2024-10-27-license-id.json")}`);
+    assert.equal(s.runs.length, 1);
+  });
+
+  it("random odd values in every fixture (seeded)", () => {
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
+    for (const file of Object.keys(EXPECTED)) {
+      for (let round = 0; round < 150; round++) {
+        const crate = JSON.parse(read(file)) as { "@graph": Array<Record<string, unknown>> };
+        for (let edits = 0; edits < 4; edits++) {
+          const entity = pick(crate["@graph"]);
+          const key = pick([...Object.keys(entity), "@id", "@type", "mainEntity", "instrument", "about"]);
+          entity[key] = pick(ODD_VALUES);
+        }
+        try {
+          const summary = parseCrate(crate);
+          matchRun(summary, "0525d4a9-ccd8-4f53-9ae3-3795511610d2");
+          JSON.stringify(summary);
+        } catch (error) {
+          assert.ok(error instanceof CrateError, `${file} round ${round}: ${String(error)}`);
+        }
+      }
+    }
+  });
+});
