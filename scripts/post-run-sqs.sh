@@ -77,11 +77,16 @@ on_signal() {
 }
 
 # fetch URL DEST WHAT MAX_SECONDS: download URL to DEST; on failure an ERROR line and exit 3.
+# Each attempt stops after MAX_SECONDS and no retry starts after MAX_SECONDS, so the whole download
+# takes at most twice that. curl runs in the background so that a signal is handled at once.
 fetch() {
   local url=$1 dest=$2 what=$3 max_time=$4 status=0
   curl --fail --silent --show-error --location --proto '=https,http' \
-    --retry 3 --retry-delay 2 --connect-timeout 20 --max-time "$max_time" \
-    --output "$dest" -- "$url" || status=$?
+    --retry 3 --retry-delay 2 --retry-max-time "$max_time" --connect-timeout 20 --max-time "$max_time" \
+    --output "$dest" -- "$url" &
+  child_pid=$!
+  wait "$child_pid" || status=$?
+  child_pid=""
   if ((status != 0)); then
     fail "$EXIT_DOWNLOAD" "could not download $what from $(printable_url "$url") (curl exit code $status)." \
       "${FETCH_HINT:-Check the URL and that this machine can reach it.}"
@@ -109,7 +114,7 @@ node_major() {
   local version
   version=$("$1" --version 2>/dev/null) || return 0
   if [[ $version =~ ^v([0-9]+)\. ]]; then
-    printf '%s' "${BASH_REMATCH[1]}"
+    printf '%s' "$((10#${BASH_REMATCH[1]}))"
   fi
 }
 
@@ -134,7 +139,7 @@ read_settings() {
     fail "$EXIT_CONFIG" "POST_RUN_SQS_NODE_MIRROR is not an http(s) URL." "Set it to a Node.js mirror like $DEFAULT_NODE_MIRROR, or unset it."
   [[ $node_version =~ ^v([0-9]+)\.[0-9]+\.[0-9]+$ ]] ||
     fail "$EXIT_CONFIG" "POST_RUN_SQS_NODE_VERSION='$node_version' is not a Node.js version." "Use a form like $DEFAULT_NODE_VERSION, or unset it."
-  ((BASH_REMATCH[1] >= MIN_NODE_MAJOR)) ||
+  ((10#${BASH_REMATCH[1]} >= MIN_NODE_MAJOR)) ||
     fail "$EXIT_CONFIG" "POST_RUN_SQS_NODE_VERSION='$node_version' is older than Node.js $MIN_NODE_MAJOR, which the bundle needs." "Use $DEFAULT_NODE_VERSION or another release from $MIN_NODE_MAJOR on, or unset it."
 }
 
@@ -145,9 +150,9 @@ fetch_bundle() {
   bundle="$work_dir/post_run_sqs.mjs"
   log "downloading the post-run bundle from $(printable_url "$url")"
   FETCH_HINT="Check that POST_RUN_SQS_REPO ($repo) and POST_RUN_SQS_REF ($ref), or POST_RUN_SQS_BASE_URL, name a commit that contains $BUNDLE_PATH (run 'npm run build' and push it), and that this machine can reach that host." \
-    fetch "$url" "$bundle" "the post-run bundle" 120
+    fetch "$url" "$bundle" "the post-run bundle" 60
   FETCH_HINT="The bundle must be published with its checksum file beside it: run 'npm run build' and push dist/." \
-    fetch "$url.sha256" "$work_dir/post_run_sqs.js.sha256" "the bundle's checksum" 60
+    fetch "$url.sha256" "$work_dir/post_run_sqs.js.sha256" "the bundle's checksum" 30
 
   read -r expected _name <"$work_dir/post_run_sqs.js.sha256" || true
   is_sha256 "${expected:-}" ||

@@ -87,9 +87,14 @@ let origin = "";
 let routes = new Map<string, Buffer>();
 let requests: string[] = [];
 
-function serve(files: Record<string, Buffer | string>): void {
+/** Paths the server answers with headers and one byte, then nothing more (a stalled download). */
+const stalled = new Set<string>();
+
+function serve(files: Record<string, Buffer | string>, stall: string[] = []): void {
   routes = new Map(Object.entries(files).map(([path, body]) => [path, Buffer.from(body)]));
   requests = [];
+  stalled.clear();
+  for (const path of stall) stalled.add(path);
 }
 
 function bundleFiles(bundle: Buffer | string, checksumOf: Buffer | string = bundle): Record<string, Buffer | string> {
@@ -113,6 +118,10 @@ before(async () => {
   server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     requests.push(path);
+    if (stalled.has(path)) {
+      res.writeHead(200, { "content-length": 1_000_000 }).write("x");
+      return;
+    }
     const body = routes.get(path);
     if (!body) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
@@ -125,6 +134,7 @@ before(async () => {
 });
 
 after(async () => {
+  server.closeAllConnections();
   await new Promise((done) => server.close(done));
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -424,6 +434,35 @@ describe("launcher with node on PATH", () => {
     const { pid } = markerOf(run);
     assert.throws(() => process.kill(pid, 0), "the bundle's node process is gone");
     assertNoLeftovers(run);
+  });
+});
+
+describe("launcher under a stalled download", () => {
+  test("SIGTERM during a download stops at once: exit 143, nothing left behind", async () => {
+    serve(bundleFiles(MARKER_BUNDLE), [BUNDLE_ROUTE]);
+    let launcherPid = 0;
+    const running = runLauncher({ onSpawn: (pid) => (launcherPid = pid) });
+    const started = Date.now();
+    while (!requests.includes(BUNDLE_ROUTE)) {
+      assert.ok(Date.now() - started < 10_000, "the download started");
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    await new Promise((done) => setTimeout(done, 300));
+    const signalled = Date.now();
+    process.kill(launcherPid, "SIGTERM");
+    const run = await running;
+    assert.equal(run.code, 143, run.stderr);
+    assert.ok(Date.now() - signalled < 5_000, `stopped after ${Date.now() - signalled} ms`);
+    assertNotRun(run);
+    assertNoLeftovers(run);
+  });
+
+  test("a node version written with a leading zero is read as decimal", async () => {
+    serve(bundleFiles(MARKER_BUNDLE));
+    const run = await runLauncher({ env: { POST_RUN_SQS_NODE_VERSION: "v08.1.0" } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /is older than Node\.js 20/);
+    assert.doesNotMatch(run.stderr, /value too great|syntax error/);
   });
 });
 
