@@ -1,5 +1,5 @@
 #!/bin/sh
-":" //; exec node --import "$(dirname "$(realpath "$0")")/node_modules/tsx/dist/loader.mjs" "$0" "$@"
+":" //; exec node --import "$(dirname "$(realpath "$0")")/node_modules/tsx/dist/loader.mjs" -- "$0" "$@"
 // The line above runs this file with the project's own tsx, from any directory (npx would not find it elsewhere).
 import yargs from "yargs";
 import { runCommand, isMainModule } from "./lib/cli.ts";
