@@ -105,6 +105,7 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
       if (!token) throw new UserError("No access token given.", "Create one in Seqera Platform (user menu > Access tokens).");
       updates[SAVED.token] = token;
     }
+    log.addSecret(token);
     const endpoint = normaliseEndpoint(io.env.TOWER_API_ENDPOINT || saved[SAVED.endpoint]);
     const api = new SeqeraApi({ endpoint, token, onRetry: (e) => log.info(`  (${e.path}: ${e.reason}; retrying in ${Math.round(e.delayMs / 1000)} s)`) });
 
