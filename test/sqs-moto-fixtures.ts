@@ -1,3 +1,4 @@
+import "../lib/aws-clients.ts"; // silences the SDK's Node 20 notice, as in the tools themselves
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from "@aws-sdk/client-cloudformation";
 import {
   AttachRolePolicyCommand,
