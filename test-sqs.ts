@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG_PATH } from "./lib/config-file.ts";
 import { Logger, processOutput } from "./lib/console.ts";
 import { DEFAULT_ENV_PATH } from "./lib/env-file.ts";
 import { UserError } from "./lib/errors.ts";
+import { runAsMain } from "./lib/run-main.ts";
 import { parseDuration } from "./lib/run-wait.ts";
 import { DEFAULT_PROFILE, DEFAULT_TIMEOUT_MS, runTestSqs, type TestSqsIo } from "./lib/test-sqs.ts";
 
@@ -63,4 +64,4 @@ export async function main(
   }, log, verbose);
 }
 
-if (isMainModule(import.meta.url)) await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) runAsMain("test-sqs.ts", () => main(process.argv.slice(2)));

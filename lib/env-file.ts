@@ -1,4 +1,4 @@
-import { chmod, open, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { readTextIfExists } from "./config-file.ts";
@@ -41,11 +41,12 @@ export function formatEnvValue(value: string): string {
 
 /**
  * The .env text with `updates` applied: existing keys are rewritten in place, new ones appended,
- * other lines (comments, other keys) kept as they were.
+ * other lines (comments, other keys) kept as they were, and so are the file's line endings (LF or CRLF).
  */
 export function updateEnvText(text: string, updates: Record<string, string>): string {
   const pending = new Map(Object.entries(updates));
-  const lines = text ? text.replace(/\n$/, "").split("\n") : [];
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines = text ? text.replace(/\r?\n$/, "").split(/\r?\n/) : [];
   const out = lines.map((raw) => {
     const key = LINE.exec(raw)?.[1];
     if (key === undefined || !pending.has(key)) return raw;
@@ -54,13 +55,26 @@ export function updateEnvText(text: string, updates: Record<string, string>): st
     return line;
   });
   for (const [key, value] of pending) out.push(`${key}=${formatEnvValue(value)}`);
-  return `${out.join("\n")}\n`;
+  return `${out.join(eol)}${eol}`;
 }
 
 /** Reads a .env file; a missing file is empty. */
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
-  const text = await readTextIfExists(path);
+  const text = await readEnvText(path);
   return text === undefined ? {} : parseEnvFile(text);
+}
+
+function readEnvText(path: string): Promise<string | undefined> {
+  return readTextIfExists(path).catch((error: NodeJS.ErrnoException) => {
+    throw unreadable(path, error);
+  });
+}
+
+function unreadable(path: string, error: NodeJS.ErrnoException): UserError {
+  const hint = "Give --env-file the path of a file (it need not exist yet), such as .env in the clone's top folder.";
+  if (error.code === "EISDIR") return new UserError(`${path} is a directory, not a .env file.`, hint);
+  if (error.code === "EACCES") return new UserError(`${path} cannot be read (permission denied).`, `Make it readable by you (chmod 600 ${path}), or give --env-file another file.`, { cause: error });
+  return new UserError(`Cannot read ${path}: ${error.message}`, hint, { cause: error });
 }
 
 /**
@@ -68,7 +82,7 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
  * file existed with wider permissions). Written to a temporary file created 0600, then renamed.
  */
 export async function saveEnvFile(path: string, updates: Record<string, string>): Promise<void> {
-  const text = updateEnvText((await readTextIfExists(path)) ?? "", updates);
+  const text = updateEnvText((await readEnvText(path)) ?? "", updates);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     const handle = await open(temp, "wx", 0o600);
@@ -84,19 +98,3 @@ export async function saveEnvFile(path: string, updates: Record<string, string>)
     throw new UserError(`Cannot write ${path}: ${(error as Error).message}`, "Check that its directory is writable, or choose another file with --env-file PATH.", { cause: error });
   }
 }
-
-/**
- * Makes sure the .gitignore next to the .env file lists it; returns true when a line was added.
- * (`ignored` says whether git already ignores the file through any rule.)
- */
-export async function ensureGitIgnored(envPath: string, ignored: boolean): Promise<boolean> {
-  if (ignored) return false;
-  const gitignore = join(dirname(envPath), ".gitignore");
-  const name = basename(envPath);
-  const text = (await readTextIfExists(gitignore)) ?? "";
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  if (lines.includes(name) || lines.includes(`/${name}`)) return false;
-  await writeFile(gitignore, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${name}\n`, "utf8");
-  return true;
-}
-

@@ -4,9 +4,10 @@ import type { Readable } from "node:stream";
 import { EXIT_FAILURE, EXIT_OK } from "./cli.ts";
 import { readConfig } from "./config-file.ts";
 import { Logger, type Output } from "./console.ts";
-import { ensureGitIgnored, readEnvFile, saveEnvFile } from "./env-file.ts";
+import { readEnvFile, saveEnvFile } from "./env-file.ts";
 import { UserError } from "./errors.ts";
-import { githubRepoOf, isGitIgnored, planGit, pushBranch, readGitState } from "./git-state.ts";
+import { detachedHeadError, excludeLocally, githubRepoOf, GIT_TIMEOUTS, isGitTracked, planGit, pushBranch, readBranchOnOrigin, readGitState, type GitPlan, type GitState } from "./git-state.ts";
+import { sourcePrefixFor } from "./packager-message.ts";
 import { DEFAULT_REPO, postRunLine } from "./post-run-line.ts";
 import { createPrompter, type Prompter } from "./prompt.ts";
 import { parsePostRunOutcome, readRunLog, type PostRunOutcome } from "./run-log.ts";
@@ -82,16 +83,16 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
   const config = await readConfig(configPath);
   log.ok(`Queue ${config.sqs.queue_url} (${config.sqs.region})`);
 
+  const saved = await readEnvFile(envPath);
+  const givenOutdir = options.outdir?.trim() || saved[SAVED.outdir]?.trim();
+  if (givenOutdir) checkOutdir(givenOutdir, options.outdir?.trim() ? "--outdir" : `${SAVED.outdir} in ${options.envFile}`);
+
   log.step("Checking git");
   const git = await readGitState(io.cwd);
-  const revision = options.revision?.trim() || git.branch;
-  const gitPlan = revision === git.branch ? planGit(git) : undefined;
-  if (!gitPlan) log.warn(`--revision ${revision} is not the current branch (${git.branch}): not checking that it is committed and pushed.`);
-  else log.ok(`Branch ${git.branch}: clean${gitPlan.action === "push" ? `, ${gitPlan.commits} commit(s) not pushed yet` : ", pushed"}`);
+  const { revision, gitPlan } = await checkGit(git, options.revision?.trim(), gitTimeoutFromEnv(io.env), log);
   const hookRepo = githubRepoOf(git.originUrl) ?? DEFAULT_REPO;
   const pipeline = options.pipeline?.trim() || `https://github.com/${hookRepo}`;
 
-  const saved = await readEnvFile(envPath);
   const updates: Record<string, string> = {};
   let prompter: Prompter | undefined;
   const prompt = () => (prompter ??= createPrompter(io.input, io.output.err, FLAG_HINT));
@@ -149,9 +150,7 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
       question: "Output folder for the run (s3://bucket/prefix)",
       missing: "--outdir s3://bucket/prefix",
     });
-    if (!/^s3:\/\/[^/]+/.test(outdir)) {
-      throw new UserError(`--outdir "${outdir}" is not an s3:// folder.`, "Give the run's output folder as s3://bucket/prefix: Quilt packages it from S3.");
-    }
+    checkOutdir(outdir, "the answer");
     updates[SAVED.outdir] = outdir;
 
     const postRunScript = postRunLine({ repo: hookRepo, ref: revision });
@@ -197,7 +196,7 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
     await saveParams(join(git.root, "work", "params.yaml"), plan.params, log);
     if (gitPlan?.action === "push") {
       log.step(`Pushing ${git.branch} to origin`);
-      await pushBranch(git.root, git.branch);
+      await pushBranch(git.root, git.branch!);
       log.ok("Pushed");
     }
 
@@ -229,11 +228,52 @@ async function answer(
   return value;
 }
 
+/**
+ * The revision to launch and what git must do first. Launching the current branch needs it
+ * committed and on origin; another --revision (or any on a detached HEAD) is launched as it is.
+ */
+async function checkGit(git: GitState, revisionFlag: string | undefined, networkTimeoutMs: number, log: Logger): Promise<{ revision: string; gitPlan: GitPlan | undefined }> {
+  const revision = revisionFlag || git.branch;
+  if (!revision) throw detachedHeadError(git.head);
+  if (revision === git.branch) {
+    const gitPlan = planGit(await readBranchOnOrigin(git, networkTimeoutMs));
+    log.ok(`Branch ${git.branch}: clean${gitPlan.action === "push" ? `, ${gitPlan.commits} commit(s) not pushed yet` : ", pushed"}`);
+    return { revision, gitPlan };
+  }
+  log.warn(`--revision ${revision} is not the current branch (${git.branch ?? "HEAD is detached"}): not checking that it is committed and pushed; the run launches what the repository has at ${revision}.`);
+  if (!git.originUrl) log.warn(`This clone has no origin: the hook is fetched from ${DEFAULT_REPO} at ${revision}.`);
+  return { revision, gitPlan: undefined };
+}
+
+/** The network time-out of git, settable for tests: TEST_SQS_GIT_TIMEOUT_MS. */
+function gitTimeoutFromEnv(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.TEST_SQS_GIT_TIMEOUT_MS);
+  return env.TEST_SQS_GIT_TIMEOUT_MS && Number.isFinite(value) && value > 0 ? value : GIT_TIMEOUTS.networkMs;
+}
+
+/**
+ * Checks an outdir by the post-run hook's own rules (an s3:// folder in a valid bucket, no "//",
+ * no control characters), and that it has no spaces; `source` says where it came from.
+ */
+export function checkOutdir(outdir: string, source: string): void {
+  const hint = `${source.startsWith("--") ? "Give --outdir as" : `Correct or delete ${source}, or give --outdir`} s3://<bucket>/<folder>: a valid S3 bucket name and a folder name without spaces (use - or _).`;
+  try {
+    sourcePrefixFor(outdir);
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`${error.message.replace(/\.$/, "")} (from ${source}).`, hint, { cause: error });
+    throw error;
+  }
+  if (/\s/.test(outdir)) throw new UserError(`The outdir ${JSON.stringify(outdir)} has a space in it (from ${source}); the post-run hook would refuse it.`, hint);
+}
+
 async function saveAnswers(envPath: string, updates: Record<string, string>, gitRoot: string, log: Logger): Promise<void> {
   await saveEnvFile(envPath, updates);
   const inside = !relative(gitRoot, envPath).startsWith("..");
-  const added = inside && (await ensureGitIgnored(envPath, await isGitIgnored(gitRoot, envPath)));
-  log.ok(`Answers saved in ${envPath} (mode 0600)${added ? `; added ${relative(gitRoot, envPath)} to .gitignore (commit it)` : ""}`);
+  if (inside && (await isGitTracked(gitRoot, envPath))) {
+    log.warn(`git tracks ${relative(gitRoot, envPath)}: the access token in it would be committed. Stop tracking it (git rm --cached ${relative(gitRoot, envPath)}) and commit that.`);
+  }
+  const excluded = inside ? await excludeLocally(gitRoot, envPath) : undefined;
+  log.ok(`Answers saved in ${envPath} (mode 0600)${excluded ? `; git ignores it through ${relative(gitRoot, excluded)} (not committed)` : ""}`);
 }
 
 async function saveParams(path: string, params: Record<string, string>, log: Logger): Promise<void> {

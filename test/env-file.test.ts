@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ensureGitIgnored, formatEnvValue, parseEnvFile, readEnvFile, saveEnvFile, updateEnvText } from "../lib/env-file.ts";
+import { formatEnvValue, parseEnvFile, readEnvFile, saveEnvFile, updateEnvText } from "../lib/env-file.ts";
 
 describe(".env files", () => {
   it("parses comments, export, quotes and inline comments", () => {
@@ -37,13 +37,15 @@ describe(".env files", () => {
     assert.deepEqual(await readEnvFile(join(dir, "missing")), {});
   });
 
-  it("adds the file to the .gitignore beside it once, unless git already ignores it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "env-ignore-"));
-    writeFileSync(join(dir, ".gitignore"), "node_modules/");
-    assert.equal(await ensureGitIgnored(join(dir, ".env"), false), true);
-    assert.equal(await ensureGitIgnored(join(dir, ".env"), false), false);
-    assert.equal(readFileSync(join(dir, ".gitignore"), "utf8"), "node_modules/\n.env\n");
-    assert.equal(await ensureGitIgnored(join(dir, "other.env"), true), false);
-    assert.equal(readFileSync(join(dir, ".gitignore"), "utf8"), "node_modules/\n.env\n");
+  it("keeps CRLF line endings and rewrites keys in place, without duplicates", () => {
+    assert.equal(updateEnvText("# mine\r\nA=1\r\nOTHER=x\r\n", { A: "2", B: "3" }), "# mine\r\nA=2\r\nOTHER=x\r\nB=3\r\n");
+    assert.deepEqual(parseEnvFile(updateEnvText("A=1\r\n", { A: "2" })), { A: "2" });
+  });
+
+  it("a directory or an unreadable path: a clear error that names --env-file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "env-dir-"));
+    for (const call of [() => readEnvFile(dir), () => saveEnvFile(dir, { A: "1" })]) {
+      await assert.rejects(call(), (e: Error & { hint?: string }) => /is a directory, not a \.env file/.test(e.message) && /--env-file/.test(e.hint ?? ""));
+    }
   });
 });

@@ -47,3 +47,29 @@ describe("askSecret", () => {
     await assert.rejects(askSecret("Token: ", empty, capture().output, "use flags"), (e: Error & { hint?: string }) => /input ended/.test(e.message) && e.hint === "use flags");
   });
 });
+
+describe("prompts sharing one input", () => {
+  it("the token is the last line: the next prompt sees the end of input instead of waiting forever", async () => {
+    const input = new PassThrough();
+    input.end("s3cr3t-token\n");
+    assert.equal(await askSecret("Token: ", input, capture().output, "use flags"), "s3cr3t-token");
+    await new Promise((r) => setImmediate(r));
+    const prompter = createPrompter(input, capture().output, "use flags");
+    const answer = prompter.confirm("Launch?");
+    const outcome = await Promise.race([answer.then(() => "answered", (e: Error) => e.message), new Promise((r) => setTimeout(() => r("never settled"), 1000))]);
+    assert.equal(outcome, 'No answer to "Launch? [Y/n]": the input ended.');
+  });
+
+  it("lines arriving one by one, CRLF split across chunks, and a last line without a newline", async () => {
+    const input = new PassThrough();
+    const prompter = createPrompter(input, capture().output);
+    const first = prompter.ask("A");
+    input.write("one\r");
+    assert.equal(await first, "one");
+    input.write("\ntwo\r\n");
+    assert.equal(await prompter.ask("B"), "two");
+    input.end("three");
+    assert.equal(await prompter.ask("C"), "three");
+    await assert.rejects(prompter.ask("D"), /input ended/);
+  });
+});

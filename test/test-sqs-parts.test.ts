@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { planGit, githubRepoOf, type GitState } from "../lib/git-state.ts";
+import { planGit, githubRepoOf, type BranchState } from "../lib/git-state.ts";
 import { DEFAULT_REPO, postRunLine } from "../lib/post-run-line.ts";
+import { spawnSync } from "node:child_process";
 import { PassThrough } from "node:stream";
 import { formatElapsed, nextInterval, parseDuration, StatusLine } from "../lib/run-wait.ts";
 import { buildLaunchRequest, formatParamsYaml, runWebUrl, webAppUrl, type LaunchPlan } from "../lib/seqera-launch.ts";
 import { matchComputeEnv, matchWorkspace } from "../lib/seqera-workspaces.ts";
 import { readSeqeraFixture } from "../standins/seqera-api.ts";
+import { checkOutdir } from "../lib/test-sqs.ts";
 
 const PLAN: LaunchPlan = {
   pipeline: "https://github.com/data-yaml/seqera-smoke-test",
@@ -63,7 +65,7 @@ describe("workspaces and compute environments (recorded answers)", () => {
 });
 
 describe("git plan", () => {
-  const state: GitState = { root: "/r", branch: "b", changes: [], remoteCommit: "abc", head: "abc", unpushed: 0, originUrl: "git@github.com:o/r.git" };
+  const state: BranchState = { root: "/r", branch: "b", changes: [], remoteCommit: "abc", head: "abc", unpushed: 0, originUrl: "git@github.com:o/r.git" };
   it("clean and pushed: nothing; unpushed: push; dirty, missing or behind: errors with commands", () => {
     assert.deepEqual(planGit(state), { action: "none" });
     assert.deepEqual(planGit({ ...state, unpushed: 2 }), { action: "push", commits: 2 });
@@ -120,5 +122,24 @@ describe("the status line", () => {
     for (const [status, ms] of [["SUBMITTED", 0], ["SUBMITTED", 2000], ["RUNNING", 65_000], ["SUCCEEDED", 70_000]] as const) line.show(status, ms);
     line.done();
     assert.equal(out.text(), "Run status: SUBMITTED (0s)\nRun status: RUNNING (1m 5s)\nRun status: SUCCEEDED (1m 10s)\n");
+  });
+});
+
+describe("runAsMain", () => {
+  it("a main() left waiting on a promise nothing can settle: a clear error and exit 1, not Node's silent 13", () => {
+    const module = new URL("../lib/run-main.ts", import.meta.url).href;
+    const script = `import { runAsMain } from ${JSON.stringify(module)}; runAsMain("demo.ts", () => new Promise(() => {}));`;
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /ERROR: demo\.ts stopped while waiting for something that can no longer happen/);
+  });
+});
+
+describe("outdir checks (the post-run hook's rules)", () => {
+  it("accepts s3:// folders; refuses bad buckets, //, spaces, control characters and local paths, naming the source", () => {
+    for (const ok of ["s3://bkt", "s3://bkt/a/b/", "s3://my.bucket-1/run_2"]) assert.doesNotThrow(() => checkOutdir(ok, "--outdir"), ok);
+    for (const bad of ["s3://bkt with space/x", "s3://bkt/with space", "s3://bkt/a\tb", "s3://bkt/a\u0001", "s3://Bad_Bucket/x", "s3://bkt//x", "/local", "gs://bkt/x"]) {
+      assert.throws(() => checkOutdir(bad, "TEST_SQS_OUTDIR in .env"), (e: Error & { hint?: string }) => /\(from TEST_SQS_OUTDIR in \.env\)/.test(e.message) && /Correct or delete TEST_SQS_OUTDIR/.test(e.hint ?? ""), bad);
+    }
   });
 });

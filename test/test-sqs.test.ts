@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
@@ -172,7 +174,7 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assertNoSecret(result, platform);
   });
 
-  it("asks for the token without echoing it, then the answers; saves .env with mode 0600 and adds it to .gitignore", async () => {
+  it("asks for the token without echoing it, then the answers; saves .env with mode 0600, kept out of git locally", async () => {
     const s = await scenario({ gitignore: "work/\n" });
     const platform = await startPlatform({ computeEnvRegion: "eu-west-1", logPageSize: 40 });
     const answers = [platform.standin.token, WORKSPACE, "ce2", s.outdir, "y"].join("\n") + "\n";
@@ -187,7 +189,8 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.match(saved, /^TEST_SQS_WORKSPACE=organization1\/workspace1$/m);
     assert.match(saved, /^TEST_SQS_COMPUTE_ENV=ce2$/m);
     assert.match(saved, new RegExp(`^TEST_SQS_OUTDIR=${s.outdir}$`, "m"));
-    assert.deepEqual(readFileSync(join(s.repo, ".gitignore"), "utf8").split("\n").filter(Boolean), ["work/", ".env"]);
+    assert.equal(readFileSync(join(s.repo, ".gitignore"), "utf8"), "work/\n");
+    assert.equal(git(s.repo, "check-ignore", ".env"), ".env");
     assert.equal(launchBody(platform).computeEnvId, "3xkkzYH2nbD3nZjrzKm0oS");
     const pages = platform.standin.requestsTo(/\/log$/).map((r) => Number(r.query.next ?? 0));
     assert.ok(pages.filter((n) => n > 0).length >= 9, `the log was read page by page (${pages.join(",")})`);
@@ -360,5 +363,125 @@ describe("test-sqs.ts on the simulated Seqera Platform", () => {
     assert.equal(noToken.code, 1);
     assert.match(noToken.stderr, /No Seqera access token: TOWER_ACCESS_TOKEN is not set and .*\.env has none/);
     assert.equal(platform.standin.requestsTo(/^\/user-info$/).length, 1, "only the first run asked Seqera anything");
+  });
+});
+
+describe("test-sqs.ts: input, git and outdir edge cases", () => {
+  const flags = (s: { config: string; envFile: string; outdir: string }) => ["--workspace", WORKSPACE, "--compute-env", "ce1", "--outdir", s.outdir, ...flagsFor(s)];
+
+  it("a pipe that closes right after the token line: the next prompt says the input ended (exit 1, never 13)", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    const env = { TOWER_API_ENDPOINT: platform.endpoint };
+    const atLaunch = await runTestSqs(s.repo, flags(s), env, `${platform.standin.token}\n`);
+    assert.equal(atLaunch.code, 1, atLaunch.stderr);
+    assert.match(atLaunch.stderr, /No answer to "Launch this run\? \[Y\/n\]": the input ended\./);
+    const atWorkspace = await runTestSqs(s.repo, ["--outdir", s.outdir, ...flagsFor(s)], env, `${platform.standin.token}\n`);
+    assert.equal(atWorkspace.code, 1, atWorkspace.stderr);
+    assert.match(atWorkspace.stderr, /No answer to "Workspace \(.*\): ": the input ended\.|No answer to "Workspace \(.*\):": the input ended\./);
+    assert.equal(platform.launches.length, 0);
+  });
+
+  it("--revision skips the branch, clean-tree and origin checks (detached HEAD, no origin, unreachable origin)", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    savedAnswers(s, platform);
+    const env = { TOWER_API_ENDPOINT: platform.endpoint };
+    git(s.repo, "switch", "-q", "--detach");
+    const detached = await runTestSqs(s.repo, flagsFor(s), env);
+    assert.equal(detached.code, 1);
+    assert.match(detached.stderr, /HEAD is detached/);
+    assert.match(detached.stderr, /git switch -c /);
+    assert.match(detached.stderr, new RegExp(`--revision ${git(s.repo, "rev-parse", "HEAD")}`));
+
+    const onDetached = await runTestSqs(s.repo, ["--revision", BRANCH, ...flagsFor(s)], env, "\nn\n");
+    assert.match(onDetached.stderr, /Nothing was launched/, onDetached.stderr);
+    assert.match(onDetached.stderr, /WARNING: .*--revision/);
+
+    git(s.repo, "switch", "-q", BRANCH);
+    git(s.repo, "remote", "set-url", "origin", join(s.dir, "gone.git"));
+    writeFileSync(join(s.repo, "main.nf"), "workflow { println 'edited' }\n");
+    const unreachable = await runTestSqs(s.repo, ["--revision", "v1", ...flagsFor(s)], env, "\nn\n");
+    assert.match(unreachable.stderr, /Nothing was launched/, unreachable.stderr);
+
+    git(s.repo, "remote", "remove", "origin");
+    git(s.repo, "switch", "-q", "-c", "elsewhere");
+    const noOrigin = await runTestSqs(s.repo, ["--yes", "--revision", BRANCH, ...flagsFor(s)], env);
+    assert.equal(noOrigin.code, 0, noOrigin.stderr + noOrigin.stdout);
+    assert.equal(launchBody(platform).postRunScript, postRunLine({ repo: DEFAULT_REPO, ref: BRANCH }));
+  });
+
+  it("origin that never answers: git ls-remote times out with the command and what to do; git's helpers are stopped", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    savedAnswers(s, platform);
+    const sockets = new Set<Socket>();
+    const hanging = createServer(() => {}).on("connection", (socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
+    try {
+      git(s.repo, "remote", "set-url", "origin", `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/pipeline.git`);
+      const started = Date.now();
+      const result = await runTestSqs(s.repo, ["--yes", ...flagsFor(s)], { TOWER_API_ENDPOINT: platform.endpoint, TEST_SQS_GIT_TIMEOUT_MS: "1000" });
+      assert.equal(result.code, 1, result.stderr);
+      assert.ok(Date.now() - started < 10_000);
+      assert.match(result.stderr, /git ls-remote --heads origin refs\/heads\/feature\/hook-test did not finish within 1 s/);
+      assert.match(result.stderr, /--revision/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(sockets.size, 0, "git-remote-http was stopped with git");
+      assert.equal(platform.standin.requests.length, 0);
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+      hanging.close();
+    }
+  });
+
+  it("an invalid --outdir or saved outdir stops before any API call", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    const env = { TOWER_API_ENDPOINT: platform.endpoint, TOWER_ACCESS_TOKEN: platform.standin.token };
+    for (const outdir of ["s3://bkt with space/x", "s3://bkt/with space/x", "s3://Bad_Bucket/x", "s3://bkt//x", "/local/path"]) {
+      const result = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, "--outdir", outdir, ...flagsFor(s)], env);
+      assert.equal(result.code, 1, `${outdir}: ${result.stderr}`);
+      assert.match(result.stderr, /outdir/i);
+    }
+    writeFileSync(s.envFile, "TEST_SQS_OUTDIR=s3://bkt/with space\n");
+    const saved = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, ...flagsFor(s)], env);
+    assert.equal(saved.code, 1, saved.stderr);
+    assert.match(saved.stderr, /TEST_SQS_OUTDIR/);
+    assert.equal(platform.standin.requests.length, 0, "no API call was made");
+  });
+
+  it("a successful run keeps .gitignore untouched (ignoring .env locally), so the next run passes the git check", async () => {
+    const s = await scenario({ gitignore: "work/\n" });
+    const platform = await startPlatform();
+    const first = await runTestSqs(s.repo, flags(s), { TOWER_API_ENDPOINT: platform.endpoint }, `${platform.standin.token}\ny\n`);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    assert.equal(readFileSync(join(s.repo, ".gitignore"), "utf8"), "work/\n");
+    assert.match(readFileSync(join(s.repo, ".git/info/exclude"), "utf8"), /^\/\.env$/m);
+    assert.equal(git(s.repo, "status", "--porcelain"), "");
+    const second = await runTestSqs(s.repo, ["--yes", ...flagsFor(s)], { TOWER_API_ENDPOINT: platform.endpoint }, "");
+    assert.equal(second.code, 0, second.stderr + second.stdout);
+  });
+
+  it("clear messages: --env-file a directory; a repository without commits", async () => {
+    const s = await scenario();
+    const platform = await startPlatform();
+    const env = { TOWER_API_ENDPOINT: platform.endpoint, TOWER_ACCESS_TOKEN: platform.standin.token };
+    const dirEnv = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, "--outdir", s.outdir, "--config", s.config, "--env-file", s.dir], env);
+    assert.equal(dirEnv.code, 1);
+    assert.doesNotMatch(dirEnv.stderr, /EISDIR/);
+    assert.match(dirEnv.stderr, /is a directory/);
+    assert.match(dirEnv.stderr, /--env-file/);
+
+    const empty = join(s.dir, "empty");
+    git(s.dir, "init", "-q", "-b", "main", empty);
+    const noCommits = await runTestSqs(empty, ["--yes", ...flagsFor(s)], env);
+    assert.equal(noCommits.code, 1);
+    assert.doesNotMatch(noCommits.stderr, /ambiguous argument/);
+    assert.match(noCommits.stderr, /no commits/);
+    assert.match(noCommits.stderr, /git commit/);
   });
 });
