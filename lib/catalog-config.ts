@@ -3,10 +3,14 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { UserError, describeError } from "./errors.ts";
+import { explainRequestError } from "./request-errors.ts";
 import { isRegion } from "./queue-address.ts";
 
-/** A catalog URL with a scheme (https:// added when missing) and without trailing slashes. */
-export function normalizeCatalogUrl(input: string): string {
+/**
+ * A catalog's origin (scheme, host and port; https:// added when missing) from whatever was given,
+ * e.g. a URL pasted from the browser; `dropped` is the path, query or fragment left out.
+ */
+export function catalogOrigin(input: string): { url: string; dropped?: string } {
   let text = input.trim();
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `https://${text}`;
   let url: URL;
@@ -18,7 +22,13 @@ export function normalizeCatalogUrl(input: string): string {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new UserError(`"${input}" is not an http(s) URL.`, "Give the catalog as https://<your catalog host>.");
   }
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  const rest = `${url.pathname.replace(/^\/+$/, "")}${url.search}${url.hash}`;
+  return { url: url.origin, ...(rest ? { dropped: rest } : {}) };
+}
+
+/** A catalog URL reduced to its origin: scheme (https:// added when missing), host and port. */
+export function normalizeCatalogUrl(input: string): string {
+  return catalogOrigin(input).url;
 }
 
 /** Where quilt3 keeps config.yml (appdirs' user data dir for the app "Quilt"). */
@@ -71,23 +81,61 @@ export async function findQuilt3Catalog(env: NodeJS.ProcessEnv = process.env): P
   return url ? { url, source: path } : undefined;
 }
 
+/** The most of `<catalog>/config.json` read: the real file is a few kilobytes. */
+export const CATALOG_CONFIG_MAX_BYTES = 1024 * 1024;
+
+/** A response body as text, or undefined when it is over `maxBytes` (the read stops there). */
+async function readCapped(response: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /**
- * The region a catalog runs in: the `region` key of `<catalog>/config.json`. Throws a UserError
- * on a time-out, an HTTP error or an answer that is not JSON with a region.
+ * The region a catalog runs in: the `region` key of `<catalog>/config.json`, read within `timeoutMs`
+ * (answer and body together) and at most CATALOG_CONFIG_MAX_BYTES. Throws a UserError on a time-out,
+ * a network failure, an HTTP error, a body too large or an answer that is not JSON with a region.
  */
 export async function fetchCatalogRegion(catalogUrl: string, timeoutMs = 10_000, fetchImpl: typeof fetch = fetch): Promise<string> {
   const url = `${catalogUrl.replace(/\/+$/, "")}/config.json`;
   const hint = "Give the region with --region (e.g. --region us-east-1), or check the catalog URL.";
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { name: "TimeoutError" })), timeoutMs);
   let response: Response;
-  let text: string;
+  let text: string | undefined;
   try {
-    response = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
-    text = await response.text();
+    response = await fetchImpl(url, { signal: controller.signal, headers: { accept: "application/json" } });
+    text = response.ok ? await readCapped(response, CATALOG_CONFIG_MAX_BYTES) : "";
+    if (!response.ok) await response.body?.cancel().catch(() => undefined);
   } catch (error) {
-    const why = (error as Error)?.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : describeError(error);
-    throw new UserError(`Could not read ${url}: ${why}.`, hint, { cause: error });
+    if (controller.signal.aborted || (error as Error)?.name === "TimeoutError") {
+      throw new UserError(`Could not read ${url}: no answer within ${timeoutMs / 1000} s.`, hint, { cause: error });
+    }
+    throw explainRequestError(error, url, hint) ?? new UserError(`Could not read ${url}: ${describeError(error)}.`, hint, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
   if (!response.ok) throw new UserError(`${url} answered HTTP ${response.status}.`, hint);
+  if (text === undefined) {
+    throw new UserError(`${url} answered more than ${CATALOG_CONFIG_MAX_BYTES / 1024 / 1024} MB; a catalog's config.json is a few kilobytes. Is this a Quilt catalog?`, hint);
+  }
   let config: unknown;
   try {
     config = JSON.parse(text);

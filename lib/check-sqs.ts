@@ -1,4 +1,3 @@
-import { explainCredentialsError } from "./aws-clients.ts";
 import { createSqsToolServices, type ServicesFactory, type SqsToolServices } from "./aws-services.ts";
 import { readConfig, type SqsConfig } from "./config-file.ts";
 import { Logger, paint, useColour, type Output } from "./console.ts";
@@ -9,6 +8,7 @@ import { KMS_ACTIONS, SEND_ACTIONS } from "./policy-grant.ts";
 import { parseQueueAddress } from "./queue-address.ts";
 import { findQueueKey, type QueueKey } from "./queue-details.ts";
 import { QUEUE_OUTPUTS } from "./quilt-stack.ts";
+import { explainAwsError } from "./request-errors.ts";
 
 export interface CheckOptions {
   profile?: string;
@@ -37,8 +37,8 @@ export interface CheckReport {
   checks: CheckResult[];
 }
 
-function fromError(error: unknown): { detail: string; hint?: string } {
-  const explained = error instanceof UserError ? error : explainCredentialsError(error);
+function fromError(error: unknown, region: string): { detail: string; hint?: string } {
+  const explained = explainAwsError(error, region);
   return { detail: describeError(explained), ...(explained instanceof UserError && explained.hint ? { hint: explained.hint } : {}) };
 }
 
@@ -68,8 +68,8 @@ async function checkQueue(services: SqsToolServices, config: SqsConfig, verbose:
       result: {
         ...base,
         status: "fail",
-        ...fromError(error),
-        hint: `${fromError(error).hint ?? ""}\nLikely causes: the stack was replaced or deleted; the profile is in another account (--profile); the region in config.toml (${config.sqs.region}) is wrong.`.trim(),
+        ...fromError(error, config.sqs.region),
+        hint: `${fromError(error, config.sqs.region).hint ?? ""}\nLikely causes: the stack was replaced or deleted; the profile is in another account (--profile); the region in config.toml (${config.sqs.region}) is wrong.`.trim(),
       },
     };
   }
@@ -104,7 +104,7 @@ async function checkStack(services: SqsToolServices, config: SqsConfig, verbose:
     const healthy = /_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status);
     return { ...base, status: healthy ? "pass" : "warn", detail: `${stack.status}; its outputs name this queue`, ...data };
   } catch (error) {
-    return { ...base, status: "warn", ...fromError(error) };
+    return { ...base, status: "warn", ...fromError(error, config.sqs.region) };
   }
 }
 
@@ -134,7 +134,7 @@ async function checkRoles(services: SqsToolServices, config: SqsConfig, key: Que
         }
         return { ...base, status: verdicts.some((v) => v.conditionalDenies.length) ? "warn" : "pass", detail };
       } catch (error) {
-        return { ...base, status: "fail", ...fromError(error) };
+        return { ...base, status: "fail", ...fromError(error, config.sqs.region) };
       }
     }),
   );
@@ -154,7 +154,7 @@ async function checkKey(services: SqsToolServices, config: SqsConfig, attributes
     const note = config.sqs.kms_key_arn && config.sqs.kms_key_arn !== key.arn ? ` (config.toml says ${config.sqs.kms_key_arn}: run setup-sqs.ts again)` : "";
     return { key, result: { ...base, status: "pass", detail: `customer-managed key ${key.arn}: roles need ${KMS_ACTIONS.join(", ")} on it${note}` } };
   } catch (error) {
-    return { result: { ...base, status: "fail", ...fromError(error) } };
+    return { result: { ...base, status: "fail", ...fromError(error, config.sqs.region) } };
   }
 }
 
@@ -167,7 +167,7 @@ async function checkSend(services: SqsToolServices, config: SqsConfig, queueOk: 
     const messageId = await services.queue.sendMessage(config.sqs.queue_url, body, fifo);
     return { ...base, status: "pass", detail: `sent ${body} as message ${messageId}`, data: { messageId, body } };
   } catch (error) {
-    return { ...base, status: "fail", ...fromError(error) };
+    return { ...base, status: "fail", ...fromError(error, config.sqs.region) };
   }
 }
 

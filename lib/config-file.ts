@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { access, constants, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, constants, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { TomlError, parse, stringify } from "smol-toml";
-import { UserError } from "./errors.ts";
+import { UserError, describeError } from "./errors.ts";
+import { isRegion, parseQueueAddress, resolveQueueRegion, type QueueAddress } from "./queue-address.ts";
 
 /** The default place of the file setup-sqs writes and the other tools read: ./config.toml. */
 export const DEFAULT_CONFIG_PATH = "config.toml";
@@ -58,6 +59,23 @@ function requireTable(root: Record<string, unknown>, section: string, path: stri
   return table as Record<string, unknown>;
 }
 
+/** Checks sqs.queue_url and sqs.region: a queue address, a region, and the same region as the queue's own. */
+function checkQueueRegion(queueUrl: string, region: string, path: string): void {
+  const fix = "Run setup-sqs.ts again to rewrite the file, or fix that key (see config.toml.example).";
+  let queue: QueueAddress;
+  try {
+    queue = parseQueueAddress(queueUrl);
+  } catch (error) {
+    throw new UserError(`${path}: invalid key sqs.queue_url: ${describeError(error)}`, fix, { cause: error });
+  }
+  if (!isRegion(region)) throw new UserError(`${path}: invalid key sqs.region: "${region}" is not a region (a region looks like us-east-1).`, fix);
+  try {
+    resolveQueueRegion(queue, region);
+  } catch (error) {
+    throw new UserError(`${path}: key sqs.region = "${region}" contradicts sqs.queue_url, which is in ${queue.region}.`, `Set sqs.region = "${queue.region}", or run setup-sqs.ts again to rewrite the file.`, { cause: error });
+  }
+}
+
 /** Parses and checks config.toml text; errors name the line or the key that is wrong. */
 export function parseConfig(text: string, path = DEFAULT_CONFIG_PATH): SqsConfig {
   let root: Record<string, unknown>;
@@ -76,11 +94,14 @@ export function parseConfig(text: string, path = DEFAULT_CONFIG_PATH): SqsConfig
     throw new UserError(`${path}: invalid key roles.updated (expected a list of role names).`, "Run setup-sqs.ts again to rewrite the file.");
   }
   const kmsKeyArn = requireString(sqs, "sqs", "kms_key_arn", path, true);
+  const queueUrl = requireString(sqs, "sqs", "queue_url", path)!;
+  const region = requireString(sqs, "sqs", "region", path)!;
+  checkQueueRegion(queueUrl, region, path);
   return {
     sqs: {
-      queue_url: requireString(sqs, "sqs", "queue_url", path)!,
+      queue_url: queueUrl,
       queue_arn: requireString(sqs, "sqs", "queue_arn", path)!,
-      region: requireString(sqs, "sqs", "region", path)!,
+      region,
       ...(kmsKeyArn ? { kms_key_arn: kmsKeyArn } : {}),
     },
     stack: {
@@ -134,13 +155,26 @@ export async function writeConfig(config: SqsConfig, path = DEFAULT_CONFIG_PATH)
   return true;
 }
 
-/** Fails early, before anything else changes, when config.toml could not be written later. */
+/**
+ * Fails early, before anything else changes, when config.toml could not be written later: an empty
+ * path, a directory, a parent that is missing or not a directory, or a file or parent not writable.
+ */
 export async function assertConfigWritable(path: string): Promise<void> {
-  const dir = dirname(resolve(path));
-  try {
-    await access(dir, constants.W_OK);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "its directory does not exist" : "its directory is not writable";
-    throw new UserError(`Cannot write ${path}: ${why}; nothing was changed.`, "Create the directory, or choose another file with --config PATH.", { cause: error });
-  }
+  const refuse = (why: string, hint: string, cause?: unknown): never => {
+    throw new UserError(`Cannot write the configuration to "${path}": ${why}; nothing was changed.`, hint, cause === undefined ? undefined : { cause });
+  };
+  const another = "choose another file with --config PATH (default: config.toml in the current directory).";
+  const elseAnother = (first: string) => `${first}, or ${another}`;
+  if (!path.trim()) refuse("the path is empty", elseAnother("Give a file name"));
+  const target = resolve(path);
+  const existing = await stat(target).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" || error.code === "ENOTDIR" ? undefined : refuse(`cannot look at it (${error.code ?? error.message})`, elseAnother("Check the path"), error)));
+  if (existing?.isDirectory()) refuse("it is a directory", `Give a file name, e.g. --config ${join(path, DEFAULT_CONFIG_PATH)}`);
+  if (existing && !existing.isFile()) refuse("it is not a regular file", elseAnother("Give a regular file"));
+  const dir = dirname(target);
+  const parent = await stat(dir).catch((error: NodeJS.ErrnoException) =>
+    refuse(error.code === "ENOENT" || error.code === "ENOTDIR" ? `its directory ${dir} does not exist` : `cannot look at its directory (${error.code ?? error.message})`, elseAnother("Create the directory"), error),
+  );
+  if (!parent.isDirectory()) refuse(`${dir} is not a directory`, elseAnother("Check the path"));
+  await access(dir, constants.W_OK).catch((error) => refuse(`its directory ${dir} is not writable`, elseAnother("Fix the directory's permissions"), error));
+  if (existing) await access(target, constants.W_OK).catch((error) => refuse("the file is not writable", elseAnother("Fix the file's permissions"), error));
 }

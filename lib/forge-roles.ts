@@ -33,9 +33,16 @@ export interface ForgeRole {
 
 export const FORGE_ROLE_RE = /^TowerForge-(.+)-(FargateRole|InstanceRole)$/;
 
-/** Sorts IAM SDK errors into messages that say what to do. */
-export function explainIamError(error: unknown, doing: string): unknown {
+/** Sorts IAM SDK errors into messages that say what to do; `roleName` is the role the call was about. */
+export function explainIamError(error: unknown, doing: string, roleName?: string): unknown {
   const name = awsErrorName(error);
+  if (roleName && isNoSuchEntity(error)) {
+    return new UserError(
+      `The role ${roleName} disappeared while trying to ${doing}: was its compute environment deleted? (${describeError(error)})`,
+      "Run setup again: it only looks at the Forge roles that exist now.",
+      { cause: error },
+    );
+  }
   if (name === "AccessDenied" || name === "AccessDeniedException") {
     return new UserError(`Not allowed to ${doing}: ${describeError(error)}`, "Use an AWS profile with IAM permissions (iam:ListRoles, iam:GetRolePolicy, iam:PutRolePolicy, ...) via --profile.", { cause: error });
   }
@@ -48,11 +55,11 @@ export function explainIamError(error: unknown, doing: string): unknown {
   return error;
 }
 
-async function iamCall<T>(doing: string, call: () => Promise<T>): Promise<T> {
+async function iamCall<T>(doing: string, call: () => Promise<T>, roleName?: string): Promise<T> {
   try {
     return await retryThrottled(call);
   } catch (error) {
-    throw explainIamError(error, doing);
+    throw explainIamError(error, doing, roleName);
   }
 }
 
@@ -119,8 +126,10 @@ export function createIamApi(client: IAMClient): IamApi {
       return version.PolicyVersion?.Document ?? "{}";
     },
     async putInlinePolicy(roleName, policyName, document) {
-      await iamCall(`write the policy ${policyName} of role ${roleName}`, () =>
-        client.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document })),
+      await iamCall(
+        `write the policy ${policyName} of role ${roleName}`,
+        () => client.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document })),
+        roleName,
       );
     },
   };

@@ -125,29 +125,43 @@ function matchesAction(st: PolicyStatement, action: string): boolean {
   return false;
 }
 
-function matchesResource(st: PolicyStatement, resource: string): boolean {
-  if (st.resources) return st.resources.some((p) => matchesWildcard(p, resource));
-  if (st.notResources) return !st.notResources.some((p) => matchesWildcard(p, resource));
-  return false;
+/** A policy variable (`${aws:PrincipalTag/team}`) stands for a value only known at request time. */
+function hasPolicyVariable(pattern: string): boolean {
+  return pattern.includes("${");
 }
 
-/** Whether one statement applies to `action` on `resource` (its Effect and Condition aside). */
-export function statementMatches(st: PolicyStatement, action: string, resource: string): boolean {
-  return matchesAction(st, action) && matchesResource(st, resource);
+/** Matches a resource pattern, reading each policy variable as "any value": a match is then only possible. */
+function matchesResourcePattern(pattern: string, resource: string): "yes" | "maybe" | "no" {
+  if (!hasPolicyVariable(pattern)) return matchesWildcard(pattern, resource) ? "yes" : "no";
+  return matchesWildcard(pattern.replace(/\$\{[^}]*\}?/g, "*"), resource) ? "maybe" : "no";
+}
+
+/** Whether a statement's Resource / NotResource covers `resource`: "maybe" where a policy variable decides. */
+function matchesResource(st: PolicyStatement, resource: string): "yes" | "maybe" | "no" {
+  const patterns = st.resources ?? st.notResources;
+  if (!patterns) return "no";
+  const results = patterns.map((p) => matchesResourcePattern(p, resource));
+  const any = results.includes("yes") ? "yes" : results.includes("maybe") ? "maybe" : "no";
+  if (st.resources) return any;
+  return any === "yes" ? "no" : any === "maybe" ? "maybe" : "yes";
 }
 
 /**
  * Evaluates identity policies the way IAM does for one request: an explicit Deny wins, else a
- * matching Allow grants. Statements with a Condition are reported apart: they may or may not apply.
+ * matching Allow grants. Statements with a Condition are reported apart: they may or may not apply;
+ * so is a Deny whose Resource holds a policy variable that could name this resource.
  */
 export function evaluateAccess(policies: NamedPolicy[], action: string, resource: string): AccessVerdict {
   const verdict: AccessVerdict = { action, resource, decision: "not-allowed", allowedBy: [], deniedBy: [], conditionalAllows: [], conditionalDenies: [] };
   for (const policy of policies) {
     policy.document.statements.forEach((st, index) => {
-      if (!statementMatches(st, action, resource)) return;
+      if (!matchesAction(st, action)) return;
+      const covers = matchesResource(st, resource);
+      if (covers === "no" || (covers === "maybe" && st.effect === "Allow")) return;
       const ref: StatementRef = { policy: policy.name, kind: policy.kind, index, ...(st.sid ? { sid: st.sid } : {}) };
-      if (st.effect === "Deny") (st.hasCondition ? verdict.conditionalDenies : verdict.deniedBy).push(ref);
-      else (st.hasCondition ? verdict.conditionalAllows : verdict.allowedBy).push(ref);
+      const certain = !st.hasCondition && covers === "yes";
+      if (st.effect === "Deny") (certain ? verdict.deniedBy : verdict.conditionalDenies).push(ref);
+      else (certain ? verdict.allowedBy : verdict.conditionalAllows).push(ref);
     });
   }
   if (verdict.deniedBy.length) verdict.decision = "denied";
@@ -156,25 +170,34 @@ export function evaluateAccess(policies: NamedPolicy[], action: string, resource
   return verdict;
 }
 
+/** Whether a verdict carries something the user should hear about: a conditional or possible Deny, or only a conditional Allow. */
+export function hasCaveat(verdict: AccessVerdict): boolean {
+  return verdict.decision === "conditional" || (verdict.decision !== "denied" && verdict.conditionalDenies.length > 0);
+}
+
 export function describeStatementRef(ref: StatementRef): string {
   const what = ref.kind === "inline" ? `inline policy ${ref.policy}` : `managed policy ${ref.policy}`;
   return `${what}, statement ${ref.index + 1}${ref.sid ? ` (Sid ${ref.sid})` : ""}`;
 }
 
-/** One sentence saying what the evaluation found, naming the statements that decided it. */
+/**
+ * One sentence saying what the evaluation found, naming the statements that decided it and, once,
+ * any Deny that may apply (under a Condition, or through a policy variable in its Resource).
+ */
 export function describeVerdict(verdict: AccessVerdict): string {
   const list = (refs: StatementRef[]) => refs.map(describeStatementRef).join("; ");
   const what = `${verdict.action} on ${verdict.resource}`;
+  const mayDeny = verdict.conditionalDenies.length
+    ? ` (but a Deny with a Condition or a policy variable may block it: ${list(verdict.conditionalDenies)})`
+    : "";
   switch (verdict.decision) {
     case "denied":
       return `${what} is explicitly denied by ${list(verdict.deniedBy)}`;
-    case "allowed": {
-      const caveat = verdict.conditionalDenies.length ? ` (but a Deny with a Condition may block it: ${list(verdict.conditionalDenies)})` : "";
-      return `${what} is allowed by ${list(verdict.allowedBy)}${caveat}`;
-    }
+    case "allowed":
+      return `${what} is allowed by ${list(verdict.allowedBy)}${mayDeny}`;
     case "conditional":
-      return `${what} is allowed only under a Condition, which does not count as a plain grant (${list(verdict.conditionalAllows)})`;
+      return `${what} is allowed only under a Condition, which does not count as a plain grant (${list(verdict.conditionalAllows)})${mayDeny}`;
     default:
-      return `no policy allows ${what}`;
+      return `no policy allows ${what}${mayDeny}`;
   }
 }

@@ -50,10 +50,48 @@ function singleOrList(values: string[]): string | string[] {
   return values.length === 1 ? (values[0] as string) : values;
 }
 
+const REGION = "[a-z]{2}(?:-[a-z]+)+-\\d+";
+
+/** What each statement of this tool may hold: exactly its actions, and resources of its own kind. */
+const OWNED_STATEMENTS: Record<string, { actions: string[]; resource: RegExp; kind: string }> = {
+  [SEND_SID]: { actions: SEND_ACTIONS, resource: new RegExp(`^arn:aws[a-z-]*:sqs:${REGION}:\\d{12}:[A-Za-z0-9_-]{1,80}(?:\\.fifo)?$`), kind: "SQS queue ARNs" },
+  [KMS_SID]: { actions: KMS_ACTIONS, resource: new RegExp(`^arn:aws[a-z-]*:kms:${REGION}:\\d{12}:key/[A-Za-z0-9-]+$`), kind: "KMS key ARNs" },
+};
+const OWNED_KEYS = ["Sid", "Effect", "Action", "Resource"];
+
+function stringList(value: unknown): string[] | undefined {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
+  return undefined;
+}
+
 /**
- * Plans the new document of a role's nextflow-policy so that it holds every grant: an existing
- * statement with the grant's Sid is extended (its resources and actions), otherwise one statement
- * is appended. A single `Statement` object becomes a list; no other statement is touched.
+ * Why a statement carrying one of this tool's Sids is not one the tool writes (Allow, exactly the
+ * tool's actions, only ARNs of its kind, nothing else); undefined when it is one, or not the tool's.
+ */
+export function describeHandEdit(statement: Record<string, unknown>): string | undefined {
+  const owned = typeof statement.Sid === "string" ? OWNED_STATEMENTS[statement.Sid] : undefined;
+  if (!owned) return undefined;
+  const extra = Object.keys(statement).filter((key) => !OWNED_KEYS.includes(key));
+  if (extra.length) return `it has ${extra.join(", ")}`;
+  if (statement.Effect !== "Allow") return `its Effect is ${JSON.stringify(statement.Effect ?? null)}, not "Allow"`;
+  const actions = stringList(statement.Action)?.map((a) => a.toLowerCase());
+  const wanted = owned.actions.map((a) => a.toLowerCase());
+  if (!actions || actions.some((a) => !wanted.includes(a)) || wanted.some((a) => !actions.includes(a))) {
+    return `its Action is ${JSON.stringify(statement.Action ?? null)}, not ${JSON.stringify(singleOrList(owned.actions))}`;
+  }
+  const resources = stringList(statement.Resource);
+  if (!resources?.length) return `its Resource is ${JSON.stringify(statement.Resource ?? null)}, not a list of ${owned.kind}`;
+  const foreign = resources.filter((r) => !owned.resource.test(r));
+  if (foreign.length) return `its Resource holds ${foreign.join(", ")}: only ${owned.kind} belong there`;
+  return undefined;
+}
+
+/**
+ * Plans the new document of a role's nextflow-policy so that it holds every grant: the statement
+ * with the grant's Sid gets the grant's resource added, otherwise one statement is appended. A single
+ * `Statement` object becomes a list; no other statement is touched. The tool's own statements are
+ * checked even when no grant is needed: one edited by hand (or two with the same Sid) is an error.
  * Returns undefined when the document already holds every grant.
  */
 export function planPolicyDocument(
@@ -78,33 +116,33 @@ export function planPolicyDocument(
   }
   const statements: Array<Record<string, unknown>> =
     document.Statement === undefined ? [] : Array.isArray(document.Statement) ? document.Statement : [document.Statement as Record<string, unknown>];
+  const ownedBySid = new Map<string, Array<Record<string, unknown>>>();
+  for (const statement of statements) {
+    if (!statement || typeof statement !== "object" || typeof statement.Sid !== "string" || !OWNED_STATEMENTS[statement.Sid]) continue;
+    ownedBySid.set(statement.Sid, [...(ownedBySid.get(statement.Sid) ?? []), statement]);
+    const why = describeHandEdit(statement);
+    if (why) {
+      throw new UserError(
+        `${where}: the statement with Sid ${statement.Sid} (setup-sqs writes it) was edited by hand: ${why}. Setup will not merge into it; nothing was changed.`,
+        `Move what was added to a statement with another Sid (or delete the statement ${statement.Sid}) in the IAM console, then run setup again: it writes its own statement anew.`,
+      );
+    }
+  }
+  for (const [sid, owned] of ownedBySid) {
+    if (owned.length > 1) {
+      throw new UserError(`${where} has ${owned.length} statements with Sid ${sid}; nothing was changed.`, `Remove all but one of them in the IAM console, then run setup again.`);
+    }
+  }
   const changes: string[] = [];
   for (const grant of grants) {
-    const owned = statements.filter((s) => s && typeof s === "object" && s.Sid === grant.sid);
-    if (owned.length > 1) {
-      throw new UserError(`${where} has ${owned.length} statements with Sid ${grant.sid}.`, `Remove all but one of them in the IAM console, then run setup again.`);
-    }
-    const statement = owned[0];
+    const statement = ownedBySid.get(grant.sid)?.[0];
     if (!statement) {
       statements.push({ Sid: grant.sid, Effect: "Allow", Action: singleOrList(grant.actions), Resource: grant.resource });
       changes.push(`add statement ${grant.sid}: Allow ${grant.actions.join(", ")} on ${grant.resource}`);
       continue;
     }
-    if (statement.Effect !== "Allow" || "NotAction" in statement || "NotResource" in statement || "Condition" in statement) {
-      throw new UserError(
-        `${where}: the statement ${grant.sid} (owned by setup-sqs) was changed by hand and is no longer a plain Allow.`,
-        `Delete the statement ${grant.sid} from the policy, then run setup again.`,
-      );
-    }
-    const actions = asList(statement.Action);
     const resources = asList(statement.Resource);
-    const missingActions = grant.actions.filter((a) => !actions.some((b) => b.toLowerCase() === a.toLowerCase()));
-    const missingResource = !resources.includes(grant.resource);
-    if (missingActions.length) {
-      statement.Action = singleOrList([...actions, ...missingActions]);
-      changes.push(`extend statement ${grant.sid} with actions ${missingActions.join(", ")}`);
-    }
-    if (missingResource) {
+    if (!resources.includes(grant.resource)) {
       statement.Resource = singleOrList([...resources, grant.resource]);
       changes.push(`extend statement ${grant.sid} with resource ${grant.resource}`);
     }

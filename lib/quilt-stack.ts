@@ -68,11 +68,12 @@ export function normalizeHost(value: string): string {
   return text.split(/[/?#]/, 1)[0]!.replace(/\.$/, "");
 }
 
+/** Stacks that are gone or going: deleted, or being deleted. */
 export function isDeleted(stack: StackInfo): boolean {
-  return stack.status === "DELETE_COMPLETE";
+  return stack.status === "DELETE_COMPLETE" || stack.status === "DELETE_IN_PROGRESS";
 }
 
-/** Every live stack of the region, page by page (DescribeStacks returns outputs, so no call per stack). */
+/** Every stack of the region that is not deleted or being deleted, page by page (DescribeStacks returns outputs, so no call per stack). */
 export async function listStacks(api: CloudFormationApi): Promise<{ stacks: StackInfo[]; pages: number }> {
   const stacks: StackInfo[] = [];
   let token: string | undefined;
@@ -90,18 +91,28 @@ export async function listStacks(api: CloudFormationApi): Promise<{ stacks: Stac
 }
 
 /**
- * The Quilt stack of a catalog: the one live stack whose output QuiltWebHost is the catalog's host.
- * Zero or several matches are errors that list what was found.
+ * The Quilt stack of a catalog: the stack whose output QuiltWebHost is the catalog's host. Stacks
+ * being deleted are ignored; a live stack is preferred over ones whose deletion failed, which come
+ * back as `others` so the caller can mention them. Zero or several candidates are errors that list
+ * what was found.
  */
-export async function findQuiltStack(api: CloudFormationApi, catalogUrl: string, region: string): Promise<StackInfo & { pages: number; scanned: number }> {
+export async function findQuiltStack(
+  api: CloudFormationApi,
+  catalogUrl: string,
+  region: string,
+): Promise<StackInfo & { pages: number; scanned: number; others: StackInfo[] }> {
   const { stacks, pages } = await listStacks(api);
   const host = normalizeHost(catalogUrl);
   const quiltStacks = stacks.filter((s) => s.outputs.QuiltWebHost !== undefined);
   const matches = quiltStacks.filter((s) => normalizeHost(s.outputs.QuiltWebHost!) === host);
-  if (matches.length === 1) return { ...matches[0]!, pages, scanned: stacks.length };
-  if (matches.length > 1) {
+  const live = matches.filter((s) => s.status !== "DELETE_FAILED");
+  const candidates = live.length ? live : matches;
+  if (candidates.length === 1) {
+    return { ...candidates[0]!, pages, scanned: stacks.length, others: matches.filter((s) => s !== candidates[0]) };
+  }
+  if (candidates.length > 1) {
     throw new UserError(
-      `${matches.length} stacks in ${region} serve the catalog ${host}: ${matches.map((s) => `${s.name} (${s.status})`).join(", ")}.`,
+      `${candidates.length} stacks in ${region} serve the catalog ${host}: ${matches.map((s) => `${s.name} (${s.status})`).join(", ")}.`,
       "Delete the stale stack, or check that you have the right catalog URL (--catalog).",
     );
   }

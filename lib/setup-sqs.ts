@@ -1,17 +1,17 @@
 import type { Readable } from "node:stream";
-import { explainCredentialsError } from "./aws-clients.ts";
 import { createSqsToolServices, type ServicesFactory, type SqsToolServices } from "./aws-services.ts";
-import { findQuilt3Catalog, fetchCatalogRegion, normalizeCatalogUrl } from "./catalog-config.ts";
+import { catalogOrigin, findQuilt3Catalog, fetchCatalogRegion } from "./catalog-config.ts";
 import { assertConfigWritable, formatConfig, writeConfig, type SqsConfig } from "./config-file.ts";
 import { Logger, type Output } from "./console.ts";
 import { UserError, describeError } from "./errors.ts";
 import { findForgeRoles, readRolePolicies, type ForgeRole, type RolePolicies } from "./forge-roles.ts";
-import { describeVerdict, evaluateAccess, parsePolicyDocument, type AccessVerdict, type NamedPolicy } from "./iam-policy.ts";
+import { describeVerdict, evaluateAccess, hasCaveat, parsePolicyDocument, type AccessVerdict, type NamedPolicy } from "./iam-policy.ts";
 import { KMS_ACTIONS, KMS_SID, SEND_ACTIONS, SEND_SID, planPolicyChange, type Grant, type PolicyChange } from "./policy-grant.ts";
 import { createPrompter, type Prompter } from "./prompt.ts";
 import { isRegion } from "./queue-address.ts";
 import { findQueueKey, type QueueKey } from "./queue-details.ts";
-import { findQuiltStack, queueFromStack } from "./quilt-stack.ts";
+import { explainAwsError } from "./request-errors.ts";
+import { findQuiltStack, normalizeHost, queueFromStack } from "./quilt-stack.ts";
 
 export interface SetupOptions {
   profile?: string;
@@ -68,7 +68,8 @@ export function evaluateRole(policies: NamedPolicy[], target: Pick<QueueTarget, 
 
 /**
  * Plans one role: which grants its nextflow-policy needs. Throws a UserError when an explicit Deny
- * blocks a permission (a grant cannot help) or when the change would exceed IAM's size limit.
+ * blocks a permission (a grant cannot help), when the tool's own statement was edited by hand (even
+ * when no grant is needed), or when the change would exceed IAM's size limit.
  */
 export function planRole(role: ForgeRole, policies: RolePolicies, target: Pick<QueueTarget, "queueArn" | "key">): RolePlan {
   const needs = requiredAccess(target);
@@ -84,16 +85,22 @@ export function planRole(role: ForgeRole, policies: RolePolicies, target: Pick<Q
   needs.forEach((need, i) => {
     if (verdicts[i]!.decision !== "allowed" && !grants.includes(need.grant)) grants.push(need.grant);
   });
-  const change = grants.length ? planPolicyChange(role.name, policies.inline, grants) : undefined;
+  const change = planPolicyChange(role.name, policies.inline, grants);
   return { role, verdicts, policies, ...(change ? { change } : {}) };
 }
 
+function catalogFrom(given: string, log: Logger): string {
+  const { url, dropped } = catalogOrigin(given);
+  if (dropped) log.info(`   using the catalog's origin ${url} (left out ${dropped})`);
+  return url;
+}
+
 async function askCatalog(options: SetupOptions, prompter: Prompter, log: Logger, env: NodeJS.ProcessEnv): Promise<string> {
-  if (options.catalog) return normalizeCatalogUrl(options.catalog);
+  if (options.catalog) return catalogFrom(options.catalog, log);
   const fromQuilt3 = await findQuilt3Catalog(env);
   if (fromQuilt3) {
     log.info(`   from ${fromQuilt3.source}`);
-    return normalizeCatalogUrl(fromQuilt3.url);
+    return catalogFrom(fromQuilt3.url, log);
   }
   if (options.yes) {
     throw new UserError(
@@ -103,7 +110,7 @@ async function askCatalog(options: SetupOptions, prompter: Prompter, log: Logger
   }
   for (;;) {
     const answer = await prompter.ask("Quilt catalog URL (e.g. https://quilt.example.com)");
-    if (answer) return normalizeCatalogUrl(answer);
+    if (answer) return catalogFrom(answer, log);
   }
 }
 
@@ -132,6 +139,7 @@ export async function discoverQueue(services: SqsToolServices, catalogUrl: strin
   log.step(`Finding the Quilt stack of ${catalogUrl} in ${region}`);
   const stack = await findQuiltStack(services.cloudFormation, catalogUrl, region);
   log.ok(`stack ${stack.name} (${stack.scanned} stacks in ${stack.pages} page${stack.pages === 1 ? "" : "s"})`);
+  if (stack.others.length) log.warn(`also serving ${normalizeHost(catalogUrl)}, left aside: ${stack.others.map((s) => `${s.name} (${s.status})`).join(", ")}`);
   const { queue, output } = queueFromStack(stack);
   log.step(`Reading the packager queue (stack output ${output})`);
   const attributes = await services.queue.getQueueAttributes(queue.url);
@@ -182,6 +190,77 @@ async function applyChange(services: SqsToolServices, plan: RolePlan, target: Qu
   }
 }
 
+/**
+ * Runs `work` with Ctrl-C deferred: the first Ctrl-C only sets the flag `work` checks between steps
+ * (so no policy write is cut in half and what was done can be reported); a second one calls `onForce`.
+ */
+async function withCtrlCDeferred<T>(onFirst: () => void, onForce: () => void, work: (interrupted: () => boolean) => Promise<T>): Promise<T> {
+  const saved = process.rawListeners("SIGINT") as Array<(...args: unknown[]) => void>;
+  process.removeAllListeners("SIGINT");
+  let count = 0;
+  const onSigint = () => (++count === 1 ? onFirst() : onForce());
+  process.on("SIGINT", onSigint);
+  try {
+    return await work(() => count > 0);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    for (const listener of saved) process.on("SIGINT", listener);
+  }
+}
+
+/** What went wrong while writing policies, and which roles were changed before it. */
+interface ApplyOutcome {
+  changed: string[];
+  failure?: unknown;
+}
+
+/** Writes each accepted plan in turn; stops at the first failure or Ctrl-C and says what was done. */
+async function applyChanges(services: SqsToolServices, plans: RolePlan[], target: QueueTarget, log: Logger): Promise<ApplyOutcome> {
+  const changed: string[] = [];
+  if (!plans.length) return { changed };
+  const doneSoFar = () => (changed.length ? `already changed: ${changed.join(", ")}` : "no role changed yet");
+  return withCtrlCDeferred(
+    () => log.warn(`Ctrl-C: stopping after the current policy write (${doneSoFar()}); Ctrl-C again to stop at once.`),
+    () => {
+      log.error(`Cancelled by user while writing policies; ${doneSoFar()}. config.toml was not written. Run setup again: it only does what is still missing.`);
+      process.exit(1);
+    },
+    async (interrupted) => {
+      for (const plan of plans) {
+        if (interrupted()) return { changed, failure: new UserError("Cancelled by user while writing policies.") };
+        try {
+          await applyChange(services, plan, target);
+        } catch (error) {
+          return { changed, failure: error };
+        }
+        changed.push(plan.role.name);
+        log.ok(`${plan.role.name}: ${plan.change!.policyName} updated and verified`);
+      }
+      return { changed };
+    },
+  );
+}
+
+/**
+ * The error for a setup stopped partway through the policy writes: what failed, which roles were
+ * already changed, whether config.toml was written for what is in place, and what to do.
+ */
+async function explainPartialSetup(failure: unknown, changed: string[], config: SqsConfig, configPath: string, region: string): Promise<UserError> {
+  const explained = explainAwsError(failure, region);
+  const base = explained instanceof UserError ? explained : new UserError(describeError(explained), undefined, { cause: failure });
+  let configNote: string;
+  try {
+    const written = await writeConfig(config, configPath);
+    const roles = config.roles.updated.join(", ") || "no role";
+    configNote = `${configPath} was ${written ? "written" : "already up to date"} for what is in place now (roles holding the permission: ${roles}).`;
+  } catch (error) {
+    configNote = `${configPath} was not written: ${describeError(error)}`;
+  }
+  const done = changed.length ? `Roles already changed before it stopped: ${changed.join(", ")}.` : "No role was changed.";
+  const hint = [base.hint, "Then run setup again: it is idempotent and only does what is still missing."].filter(Boolean).join("\n");
+  return new UserError(`${base.message} ${done} ${configNote}`, hint, { cause: failure });
+}
+
 function printNextSteps(log: Logger, target: QueueTarget, configPath: string, dryRun: boolean): void {
   log.result("Next steps");
   if (dryRun) {
@@ -200,6 +279,7 @@ function printNextSteps(log: Logger, target: QueueTarget, configPath: string, dr
 export async function runSetup(options: SetupOptions, io: CommandIo, factory: ServicesFactory = createSqsToolServices): Promise<number> {
   const log = new Logger(io.output, io.env);
   const prompter = createPrompter(io.input, io.output.err, "Give the answers as flags (--profile, --catalog, --region) and --yes to run without prompts.");
+  let region: string | undefined;
   try {
     if (!options.dryRun) await assertConfigWritable(options.config);
     let profile = options.profile;
@@ -210,7 +290,7 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
     const catalogUrl = await askCatalog(options, prompter, log, io.env);
     log.ok(catalogUrl);
     log.step("Region");
-    const region = await askRegion(options, catalogUrl, prompter, log);
+    region = await askRegion(options, catalogUrl, prompter, log);
     log.ok(region);
 
     const services = factory(region, profile, io.env);
@@ -230,15 +310,14 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
       log.info("  Create an AWS Batch compute environment with Batch Forge in Seqera Platform, then run setup again.");
     }
 
-    const withPermission: string[] = [];
+    const holding = new Set<string>();
+    const accepted: RolePlan[] = [];
     for (const plan of plans) {
-      for (const verdict of plan.verdicts) {
-        if (verdict.conditionalAllows.length && verdict.decision !== "allowed") log.warn(`${plan.role.name}: ${describeVerdict(verdict)}.`);
-        if (verdict.conditionalDenies.length) log.warn(`${plan.role.name}: ${describeVerdict(verdict)}.`);
-      }
+      for (const verdict of plan.verdicts) if (hasCaveat(verdict)) log.warn(`${plan.role.name}: ${describeVerdict(verdict)}.`);
       if (!plan.change) {
-        log.ok(`${plan.role.name} already has ${plan.verdicts.map((v) => v.action).join(", ")} (${plan.verdicts.map(describeVerdict).join("; ")})`);
-        withPermission.push(plan.role.name);
+        const plain = plan.verdicts.filter((v) => !hasCaveat(v)).map(describeVerdict);
+        log.ok(`${plan.role.name} already has ${plan.verdicts.map((v) => v.action).join(", ")}${plain.length ? ` (${plain.join("; ")})` : ""}`);
+        holding.add(plan.role.name);
         continue;
       }
       const change = plan.change;
@@ -246,20 +325,17 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
       for (const line of change.changes) log.result(`  - ${line}`);
       if (options.dryRun) {
         log.result(`  New document:\n${change.after.replace(/^/gm, "    ")}`);
-        withPermission.push(change.roleName);
+        holding.add(change.roleName);
         continue;
       }
-      const go = options.yes || (await prompter.confirm(`Grant ${change.roleName} these permissions?`, true));
-      if (!go) {
-        log.warn(`Skipped ${change.roleName}: it cannot send to the queue until you run setup again and accept.`);
-        continue;
-      }
-      await applyChange(services, plan, target);
-      log.ok(`${change.roleName}: ${change.policyName} updated and verified`);
-      withPermission.push(change.roleName);
+      if (options.yes || (await prompter.confirm(`Grant ${change.roleName} these permissions?`, true))) accepted.push(plan);
+      else log.warn(`Skipped ${change.roleName}: it cannot send to the queue until you run setup again and accept.`);
     }
 
-    const config = configFor(target, withPermission);
+    const { changed, failure } = await applyChanges(services, accepted, target, log);
+    for (const role of changed) holding.add(role);
+    const config = configFor(target, plans.map((p) => p.role.name).filter((name) => holding.has(name)));
+    if (failure) throw await explainPartialSetup(failure, changed, config, options.config, region);
     if (options.dryRun) {
       log.result(`\nWould write ${options.config}:\n${formatConfig(config).trimEnd().replace(/^/gm, "    ")}`);
       log.result("Dry run: nothing was changed.");
@@ -271,7 +347,7 @@ export async function runSetup(options: SetupOptions, io: CommandIo, factory: Se
     printNextSteps(log, target, options.config, options.dryRun);
     return 0;
   } catch (error) {
-    throw error instanceof UserError ? error : explainCredentialsError(error);
+    throw explainAwsError(error, region);
   } finally {
     prompter.close();
   }

@@ -68,6 +68,18 @@ describe("check-sqs.ts against moto", { timeout: 90_000 }, () => {
     assert.match(report.checks[0]!.detail, /missing key sqs\.region/);
   });
 
+  it("a region that is not one, or contradicts the queue URL, is a config error naming sqs.region", async () => {
+    const text = await readFile(join(home, "config.toml"), "utf8");
+    await writeFile(join(home, "bad-region.toml"), text.replace(/^region = .*$/m, 'region = "not-a-region"'));
+    const bad = await check(["--config", "bad-region.toml", "--no-send"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /bad-region\.toml: invalid key sqs\.region: "not-a-region" is not a region/);
+    await writeFile(join(home, "other-region.toml"), text.replace(/^region = .*$/m, 'region = "eu-west-1"'));
+    const other = await check(["--config", "other-region.toml", "--no-send"]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /key sqs\.region = "eu-west-1" contradicts sqs\.queue_url, which is in us-east-1/);
+  });
+
   it("passes when everything holds, and really sends the test message", async () => {
     await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: QUEUE_URL }));
     const result = await check([]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodePolicyText, describeVerdict, evaluateAccess, matchesWildcard, parsePolicyDocument, type NamedPolicy } from "../lib/iam-policy.ts";
+import { decodePolicyText, describeVerdict, evaluateAccess, hasCaveat, matchesWildcard, parsePolicyDocument, type NamedPolicy } from "../lib/iam-policy.ts";
 
 const QUEUE = "arn:aws:sqs:us-east-1:123456789012:quilt-PackagerQueue-ABC";
 
@@ -97,7 +97,33 @@ describe("evaluateAccess", () => {
       QUEUE,
     );
     assert.equal(verdict.decision, "allowed");
-    assert.match(describeVerdict(verdict), /Deny with a Condition may block it/);
+    assert.match(describeVerdict(verdict), /Deny with a Condition or a policy variable may block it/);
+  });
+
+  it("names a conditional Deny once, also beside a conditional Allow or no Allow at all", () => {
+    const conditionalDeny = { Sid: "TlsOnly", Effect: "Deny", Action: "sqs:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } };
+    const conditionalAllow = { Effect: "Allow", Action: "sqs:SendMessage", Resource: QUEUE, Condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } } };
+    const both = evaluateAccess([inline({ Statement: [conditionalAllow, conditionalDeny] })], "sqs:SendMessage", QUEUE);
+    assert.equal(both.decision, "conditional");
+    const text = describeVerdict(both);
+    assert.match(text, /only under a Condition/);
+    assert.equal(text.match(/Sid TlsOnly/g)?.length, 1);
+    assert.ok(hasCaveat(both));
+    const denyOnly = evaluateAccess([inline({ Statement: [conditionalDeny] })], "sqs:SendMessage", QUEUE);
+    assert.match(describeVerdict(denyOnly), /no policy allows .* may block it: inline policy nextflow-policy, statement 1 \(Sid TlsOnly\)/);
+  });
+
+  it("treats a Deny whose Resource or NotResource holds a policy variable as possibly applying", () => {
+    const allowAll = { Effect: "Allow", Action: "sqs:*", Resource: "*" };
+    const byTag = { Sid: "TeamQueues", Effect: "Deny", Action: "sqs:*", Resource: "arn:aws:sqs:*:*:${aws:PrincipalTag/team}-*" };
+    const verdict = evaluateAccess([inline({ Statement: [allowAll, byTag] })], "sqs:SendMessage", QUEUE);
+    assert.equal(verdict.decision, "allowed");
+    assert.deepEqual(verdict.conditionalDenies.map((r) => r.sid), ["TeamQueues"]);
+    assert.match(describeVerdict(verdict), /policy variable may block it: .*Sid TeamQueues/);
+    const notOwn = { Sid: "OnlyOwn", Effect: "Deny", Action: "sqs:*", NotResource: "arn:aws:sqs:*:*:${aws:username}-*" };
+    assert.deepEqual(evaluateAccess([inline({ Statement: [allowAll, notOwn] })], "sqs:SendMessage", QUEUE).conditionalDenies.map((r) => r.sid), ["OnlyOwn"]);
+    const elsewhere = { Effect: "Deny", Action: "sqs:*", Resource: "arn:aws:sqs:eu-west-1:*:${aws:username}" };
+    assert.equal(evaluateAccess([inline({ Statement: [allowAll, elsewhere] })], "sqs:SendMessage", QUEUE).conditionalDenies.length, 0);
   });
 
   it("reads policies without statements as granting nothing", () => {

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolesCommand } from "@aws-sdk/client-iam";
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
+import { PassThrough } from "node:stream";
+import { createSqsToolServices, type ServicesFactory } from "../lib/aws-services.ts";
+import type { UserError } from "../lib/errors.ts";
+import { runSetup } from "../lib/setup-sqs.ts";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +23,7 @@ import {
   motoClients,
   putInline,
   runScript,
+  runScriptAnswering,
   scriptEnv,
   serveCatalog,
   writeQuilt3Config,
@@ -61,6 +66,13 @@ async function snapshot(clients: MotoClients, roles: string[]): Promise<Record<s
 function statementsOf(policies: Record<string, unknown>): Array<Record<string, unknown>> {
   const doc = policies[NEXTFLOW_POLICY] as { Statement: unknown };
   return doc.Statement as Array<Record<string, unknown>>;
+}
+
+async function deleteRole(clients: MotoClients, role: string): Promise<void> {
+  const names = await clients.iam.send(new ListRolePoliciesCommand({ RoleName: role })).then((r) => r.PolicyNames ?? [], () => undefined);
+  if (!names) return;
+  for (const name of names) await clients.iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: name }));
+  await clients.iam.send(new DeleteRoleCommand({ RoleName: role }));
 }
 
 describe("setup-sqs.ts against moto", { timeout: 150_000 }, () => {
@@ -128,6 +140,52 @@ describe("setup-sqs.ts against moto", { timeout: 150_000 }, () => {
     } finally {
       await clients.iam.send(new DeleteRolePolicyCommand({ RoleName: denied, PolicyName: NEXTFLOW_POLICY }));
       await clients.iam.send(new DeleteRoleCommand({ RoleName: denied }));
+    }
+  });
+
+  it("a hand-edited statement of this tool stops setup before any role is changed, naming role, policy, Sid and what differs", async () => {
+    const edited = "TowerForge-edited-FargateRole";
+    await clients.iam.send(new CreateRoleCommand({ RoleName: edited, AssumeRolePolicyDocument: ASSUME_ROLE }));
+    const tampered = { Sid: SEND_SID, Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::secret-bucket/*" };
+    await putInline(clients, edited, NEXTFLOW_POLICY, { Version: "2012-10-17", Statement: [BATCH, tampered] });
+    try {
+      const result = await runScript("setup-sqs.ts", ["--yes", "--catalog", catalog.url], { cwd: home, env });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /The inline policy nextflow-policy of role TowerForge-edited-FargateRole: the statement with Sid QuiltPackagerQueueSend \(setup-sqs writes it\) was edited by hand: its Action is "s3:GetObject", not "sqs:SendMessage"\. .*nothing was changed/,
+      );
+      assert.match(result.stderr, /another Sid/);
+      assert.deepEqual(await snapshot(clients, roleNames), initial);
+      assert.deepEqual(statementsOf(await inlinePolicies(clients, edited)), [BATCH, tampered]);
+      await assert.rejects(stat(join(home, "config.toml")));
+    } finally {
+      await deleteRole(clients, edited);
+    }
+  });
+
+  it("names a conditional or possible Deny once, beside a conditional Allow; a catalog URL with a path is reduced to its origin", async () => {
+    const guarded = "TowerForge-guarded-FargateRole";
+    await clients.iam.send(new CreateRoleCommand({ RoleName: guarded, AssumeRolePolicyDocument: ASSUME_ROLE }));
+    await putInline(clients, guarded, NEXTFLOW_POLICY, {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: "sqs:SendMessage", Resource: "*", Condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } } },
+        { Sid: "TlsOnly", Effect: "Deny", Action: "sqs:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } },
+        { Sid: "TeamOnly", Effect: "Deny", Action: "sqs:*", Resource: "arn:aws:sqs:*:*:${aws:PrincipalTag/team}-*" },
+      ],
+    });
+    try {
+      const result = await runScript("setup-sqs.ts", ["--yes", "--dry-run", "--catalog", `${catalog.url}/b/bucket/tree/x/`], { cwd: home, env });
+      assert.equal(result.code, 0, result.stderr);
+      const warnings = result.stderr.split("\n").filter((l) => l.includes(`${guarded}:`));
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0]!, /allowed only under a Condition.*may block it: .*statement 2 \(Sid TlsOnly\); .*statement 3 \(Sid TeamOnly\)/);
+      assert.match(result.stderr, /using the catalog's origin http:\/\/127\.0\.0\.1:\d+ \(left out \/b\/bucket\/tree\/x\/\)/);
+      assert.match(result.stderr, /from http:\/\/127\.0\.0\.1:\d+\/config\.json/);
+      assert.match(result.stdout, new RegExp(`catalog_url = "${catalog.url}"`));
+    } finally {
+      await deleteRole(clients, guarded);
     }
   });
 
@@ -217,8 +275,14 @@ describe("setup-sqs.ts against moto", { timeout: 150_000 }, () => {
       env,
     });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /Cannot write second\/config\.toml: its directory does not exist; nothing was changed/);
+    assert.match(result.stderr, /Cannot write the configuration to "second\/config\.toml": its directory .*second does not exist; nothing was changed/);
     assert.deepEqual(await snapshot(clients, roleNames), before);
+    for (const [config, why] of [[".", /"\.": it is a directory; nothing was changed/], ["", /"": the path is empty; nothing was changed/]] as const) {
+      const refused = await runScript("setup-sqs.ts", ["--yes", "--catalog", "https://Second.Example.com/", "--region", "us-east-1", "--config", config], { cwd: home, env });
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, why);
+      assert.deepEqual(await snapshot(clients, roleNames), before);
+    }
     const ok = await runScript("setup-sqs.ts", ["--yes", "--catalog", "https://Second.Example.com/", "--region", "us-east-1", "--config", "second.toml"], { cwd: home, env });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /customer-managed KMS key arn:aws:kms:us-east-1:123456789012:key\//);
@@ -237,5 +301,76 @@ describe("setup-sqs.ts against moto", { timeout: 150_000 }, () => {
     const config = parse(await readFile(join(home, "second.toml"), "utf8")) as { sqs: Record<string, string> };
     assert.equal(config.sqs.queue_arn, Q2_ARN);
     assert.match(config.sqs.kms_key_arn ?? "", /^arn:aws:kms:/);
+  });
+
+  it("asks every question before writing; a role deleted meanwhile is named, with the roles already changed and config.toml written for them", async () => {
+    const [first, gone] = ["TowerForge-zz1-FargateRole", "TowerForge-zz2-FargateRole"];
+    for (const role of [first, gone]) {
+      await clients.iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: ASSUME_ROLE }));
+      await putInline(clients, role, NEXTFLOW_POLICY, { Version: "2012-10-17", Statement: [BATCH] });
+    }
+    try {
+      const args = ["--catalog", catalog.url, "--region", "us-east-1", "--config", "partial.toml"];
+      const result = await runScriptAnswering("setup-sqs.ts", args, { cwd: home, env }, async (prompt) => {
+        if (prompt.includes(`Grant ${gone}`)) await deleteRole(clients, gone);
+        return prompt.includes("Grant") ? "y" : "";
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`The role ${gone} disappeared while trying to write the policy nextflow-policy of role ${gone}: was its compute environment deleted\\?`));
+      assert.match(result.stderr, new RegExp(`Roles already changed before it stopped: ${first}\\.`));
+      assert.match(result.stderr, /partial\.toml was written for what is in place now/);
+      assert.match(result.stderr, /run setup again: it is idempotent/i);
+      assert.equal(statementsOf(await inlinePolicies(clients, first)).filter((s) => s.Sid === SEND_SID).length, 1);
+      const config = parse(await readFile(join(home, "partial.toml"), "utf8")) as { roles: { updated: string[] } };
+      assert.ok(config.roles.updated.includes(first));
+      assert.ok(!config.roles.updated.includes(gone));
+    } finally {
+      await deleteRole(clients, first);
+      await deleteRole(clients, gone);
+    }
+  });
+
+  it("Ctrl-C while writing finishes the current write, stops, and reports what was changed", async () => {
+    const [first, second] = ["TowerForge-zz3-FargateRole", "TowerForge-zz4-FargateRole"];
+    for (const role of [first, second]) {
+      await clients.iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: ASSUME_ROLE }));
+      await putInline(clients, role, NEXTFLOW_POLICY, { Version: "2012-10-17", Statement: [BATCH] });
+    }
+    const savedEnv = { ...process.env };
+    Object.assign(process.env, env);
+    let outerCalls = 0;
+    const outer = () => outerCalls++;
+    process.on("SIGINT", outer);
+    const factory: ServicesFactory = (region, profile, e) => {
+      const services = createSqsToolServices(region, profile, e);
+      const put = services.iam.putInlinePolicy.bind(services.iam);
+      services.iam.putInlinePolicy = async (role, policy, document) => {
+        await put(role, policy, document);
+        if (role === first) process.emit("SIGINT", "SIGINT");
+      };
+      return services;
+    };
+    const err = new PassThrough();
+    let stderr = "";
+    err.on("data", (c: Buffer) => (stderr += c.toString()));
+    const input = new PassThrough();
+    input.end();
+    try {
+      await assert.rejects(
+        runSetup({ yes: true, dryRun: false, catalog: catalog.url, region: "us-east-1", config: join(home, "cancel.toml") }, { input, output: { out: new PassThrough(), err }, env }, factory),
+        (e: UserError) =>
+          /Cancelled by user while writing policies\. Roles already changed before it stopped: TowerForge-zz3-FargateRole\./.test(e.message) && /cancel\.toml was written/.test(e.message) && /idempotent/.test(e.hint ?? ""),
+      );
+      assert.match(stderr, /Ctrl-C: stopping after the current policy write/);
+      assert.equal(outerCalls, 0);
+      assert.ok(process.listeners("SIGINT").includes(outer));
+      assert.equal(statementsOf(await inlinePolicies(clients, first)).length, 2);
+      assert.deepEqual(statementsOf(await inlinePolicies(clients, second)), [BATCH]);
+    } finally {
+      process.removeListener("SIGINT", outer);
+      process.env = savedEnv;
+      await deleteRole(clients, first);
+      await deleteRole(clients, second);
+    }
   });
 });

@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
+import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { retryThrottled } from "../lib/aws-retry.ts";
 import type { UserError } from "../lib/errors.ts";
-import { fetchCatalogRegion, normalizeCatalogUrl, parseNavigatorUrl, quilt3ConfigPath } from "../lib/catalog-config.ts";
-import { formatConfig, parseConfig, writeConfig, type SqsConfig } from "../lib/config-file.ts";
+import { catalogOrigin, fetchCatalogRegion, normalizeCatalogUrl, parseNavigatorUrl, quilt3ConfigPath } from "../lib/catalog-config.ts";
+import { assertConfigWritable, formatConfig, parseConfig, writeConfig, type SqsConfig } from "../lib/config-file.ts";
+import { explainAwsError } from "../lib/request-errors.ts";
 import { createPrompter } from "../lib/prompt.ts";
 import { findQuiltStack, normalizeHost, queueFromStack, type CloudFormationApi, type StackInfo } from "../lib/quilt-stack.ts";
 import { serveCatalog } from "./sqs-moto-fixtures.ts";
@@ -45,6 +49,17 @@ describe("findQuiltStack", () => {
   it("ignores deleted stacks", async () => {
     const api = pagedApi([[stack("old", { QuiltWebHost: "quilt.example.com" }, "DELETE_COMPLETE"), quilt]]);
     assert.equal((await findQuiltStack(api, "https://quilt.example.com", "us-east-1")).name, "quilt");
+  });
+
+  it("ignores stacks being deleted and prefers a live stack over ones whose deletion failed, naming those", async () => {
+    const deleting = stack("quilt-old", { QuiltWebHost: "quilt.example.com" }, "DELETE_IN_PROGRESS");
+    const failed = stack("quilt-broken", { QuiltWebHost: "quilt.example.com" }, "DELETE_FAILED");
+    const found = await findQuiltStack(pagedApi([[deleting, failed, quilt]]), "https://quilt.example.com", "us-east-1");
+    assert.equal(found.name, "quilt");
+    assert.deepEqual(found.others.map((s) => s.name), ["quilt-broken"]);
+    const onlyFailed = await findQuiltStack(pagedApi([[deleting, failed]]), "https://quilt.example.com", "us-east-1");
+    assert.equal(onlyFailed.name, "quilt-broken");
+    await assert.rejects(findQuiltStack(pagedApi([[deleting]]), "https://quilt.example.com", "us-east-1"), /No CloudFormation stack/);
   });
 
   it("lists what it found when nothing or several stacks match", async () => {
@@ -105,6 +120,115 @@ describe("catalog configuration", () => {
   });
 });
 
+describe("catalog URL and config.json limits", () => {
+  it("uses the catalog's origin and says what was left out", () => {
+    assert.deepEqual(catalogOrigin("https://quilt.example.com/b/bucket/tree/x?tab=1"), { url: "https://quilt.example.com", dropped: "/b/bucket/tree/x?tab=1" });
+    assert.deepEqual(catalogOrigin("Quilt.Example.com:8443/"), { url: "https://quilt.example.com:8443" });
+    assert.equal(normalizeCatalogUrl("http://127.0.0.1:9000/b/x"), "http://127.0.0.1:9000");
+  });
+
+  it("stops reading a config.json over 1 MB, and holds the time-out for a body that never ends", async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      if (req.url === "/huge/config.json") {
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (res.write(chunk));
+          res.once("drain", pump);
+        };
+        pump();
+      } else {
+        res.write("{");
+        const timer = setInterval(() => res.write(" "), 50);
+        res.on("close", () => clearInterval(timer));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      let started = Date.now();
+      await assert.rejects(fetchCatalogRegion(`${base}/huge`, 5_000), /answered more than 1 MB/);
+      assert.ok(Date.now() - started < 4_000);
+      started = Date.now();
+      await assert.rejects(fetchCatalogRegion(`${base}/drip`, 500), /no answer within 0.5 s/);
+      assert.ok(Date.now() - started < 2_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it("explains a redirect loop and an unknown host with what to do", async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(302, { location: "/config.json" });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      await assert.rejects(
+        fetchCatalogRegion(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        (e: UserError) => /redirects in a loop/.test(e.message) && /--region/.test(e.hint ?? ""),
+      );
+    } finally {
+      server.close();
+    }
+    await assert.rejects(fetchCatalogRegion("http://no-such-host.invalid", 5_000), (e: UserError) => e.name === "UserError" && /no-such-host\.invalid does not resolve/.test(e.message));
+  });
+});
+
+describe("explainAwsError", () => {
+  it("sorts real SDK network and parse failures into errors that say what to do", async () => {
+    const credentials = { accessKeyId: "a", secretAccessKey: "b" };
+    const failure = (client: CloudFormationClient) => client.send(new DescribeStacksCommand({})).then(() => assert.fail("no error"), (e: unknown) => e);
+    const dns = explainAwsError(await failure(new CloudFormationClient({ region: "xx-foo-9", credentials, maxAttempts: 1 })), "xx-foo-9") as UserError;
+    assert.equal(dns.name, "UserError");
+    assert.match(dns.message, /Could not reach AWS in xx-foo-9: the name cloudformation\.xx-foo-9\.amazonaws\.com does not resolve/);
+    assert.match(dns.hint ?? "", /xx-foo-9 is a real AWS region/);
+    const portal = createServer((req, res) => {
+      res.writeHead(req.method === "POST" ? 200 : 404, { "content-type": "text/html" });
+      res.end("<html><body>captive portal");
+    });
+    await new Promise<void>((r) => portal.listen(0, "127.0.0.1", r));
+    const empty = await serveCatalog("{}");
+    try {
+      const endpoint = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+      const parse = explainAwsError(await failure(new CloudFormationClient({ region: "us-east-1", credentials, maxAttempts: 1, endpoint })), "us-east-1") as UserError;
+      assert.match(parse.message, /Could not reach AWS in us-east-1: the answer \(HTTP 200, text\/html\) is not an AWS API answer/);
+      assert.match(parse.hint ?? "", /proxy/);
+      const notFound = explainAwsError(await failure(new CloudFormationClient({ region: "us-east-1", credentials, maxAttempts: 1, endpoint: empty.url })), "us-east-1") as UserError;
+      assert.match(notFound.message, /the answer \(HTTP 404\) is not an AWS API answer/);
+    } finally {
+      portal.close();
+      await empty.close();
+    }
+    const other = new Error("something else");
+    assert.equal(explainAwsError(other), other);
+  });
+});
+
+describe("config file path", () => {
+  it("refuses an empty path, a directory, a missing parent and a parent that is a file, before anything changes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cfgpath-"));
+    try {
+      await writeFile(join(dir, "file"), "x");
+      const cases: Array<[string, RegExp]> = [
+        ["", /the path is empty/],
+        ["  ", /the path is empty/],
+        [dir, /it is a directory/],
+        [join(dir, "missing", "config.toml"), /its directory .*missing does not exist/],
+        [join(dir, "file", "config.toml"), /is not a directory/],
+      ];
+      for (const [path, why] of cases) {
+        await assert.rejects(assertConfigWritable(path), (e: UserError) => e.name === "UserError" && why.test(e.message) && /nothing was changed/.test(e.message) && /--config/.test(e.hint ?? ""), path);
+      }
+      await assertConfigWritable(join(dir, "config.toml"));
+      await assertConfigWritable(join(dir, "file"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("config.toml", () => {
   const config: SqsConfig = {
     sqs: { queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q", queue_arn: "arn:aws:sqs:us-east-1:123456789012:q", region: "us-east-1" },
@@ -120,6 +244,18 @@ describe("config.toml", () => {
     assert.throws(() => parseConfig('[sqs]\nqueue_url = "x\n', "c.toml"), /c\.toml is not valid TOML \(line 2/);
     assert.throws(() => parseConfig(formatConfig(config).replace(/queue_arn = .*\n/, ""), "c.toml"), /missing key sqs\.queue_arn/);
     assert.throws(() => parseConfig("[sqs]\n", "c.toml"), /missing section \[stack\]/);
+  });
+
+  it("refuses a region that is not one, or that contradicts the queue URL, naming the key", () => {
+    const withRegion = (region: string) => formatConfig({ ...config, sqs: { ...config.sqs, region } });
+    assert.throws(() => parseConfig(withRegion("not-a-region"), "c.toml"), /c\.toml: invalid key sqs\.region: "not-a-region" is not a region/);
+    assert.throws(
+      () => parseConfig(withRegion("eu-west-1"), "c.toml"),
+      (e: UserError) => /key sqs\.region = "eu-west-1" contradicts sqs\.queue_url, which is in us-east-1/.test(e.message) && /sqs\.region = "us-east-1"/.test(e.hint ?? ""),
+    );
+    assert.throws(() => parseConfig(formatConfig({ ...config, sqs: { ...config.sqs, queue_url: "not a url" } }), "c.toml"), /invalid key sqs\.queue_url/);
+    const emulator = { ...config, sqs: { ...config.sqs, queue_url: "http://localhost:4566/000000000000/q", region: "eu-west-1" } };
+    assert.equal(parseConfig(formatConfig(emulator)).sqs.region, "eu-west-1");
   });
 
   it("writes atomically and leaves no temporary file", async () => {

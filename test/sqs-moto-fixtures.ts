@@ -173,6 +173,47 @@ export function runScript(script: string, args: string[], options: { cwd: string
   });
 }
 
+/**
+ * Runs a top-level script with stdin held open, answering each prompt (a stderr line ending in ": "
+ * or "] ") with what `answer` returns for it; `answer` may change the world before answering.
+ */
+export function runScriptAnswering(
+  script: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+  answer: (prompt: string) => Promise<string>,
+): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(PROJECT_DIR, script), args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let busy = false;
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      const tail = stderr.slice(stderr.lastIndexOf("\n") + 1);
+      if (busy || !/[:\]] $/.test(tail)) return;
+      busy = true;
+      answer(tail).then(
+        (text) => {
+          busy = false;
+          child.stdin.write(`${text}\n`);
+        },
+        (error: unknown) => {
+          child.kill("SIGKILL");
+          reject(error);
+        },
+      );
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 /** A child environment with only what the scripts need: moto, a temporary HOME, no colour. */
 export function scriptEnv(moto: MotoServer, home: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
