@@ -16,6 +16,8 @@ export interface AwsOptions {
   region: string;
   profile?: string;
   env?: NodeJS.ProcessEnv;
+  /** Per-request time-out (default 20 s); each of the SDK's attempts gets this long. */
+  requestTimeoutMs?: number;
 }
 
 type Service = "SQS" | "S3" | "STS" | "IAM" | "CLOUDFORMATION" | "KMS";
@@ -30,7 +32,9 @@ function baseConfig(options: AwsOptions, service: Service) {
     region: options.region,
     ...(options.profile ? { profile: options.profile } : {}),
     ...(endpointOverride(service, options.env) ? { endpoint: endpointOverride(service, options.env) } : {}),
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
+    // throwOnRequestTimeout: without it, the SDK's HTTP handler only warns at requestTimeout and
+    // waits on, so an endpoint that accepts the connection and never answers would hang the tools.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: options.requestTimeoutMs ?? 20_000, throwOnRequestTimeout: true },
     maxAttempts: 4,
   };
 }
@@ -75,7 +79,7 @@ export function explainCredentialsError(error: unknown): unknown {
   if (name === "CredentialsProviderError" || /Could not load credentials|credential/i.test(describeError(error))) {
     return new UserError(
       `No usable AWS credentials: ${describeError(error)}`,
-      "On Seqera, the compute environment's IAM role provides them; locally, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+      "Give a profile (--profile or AWS_PROFILE; aws sso login if it uses SSO) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. In the post-run hook on Seqera, the compute environment's IAM role provides them.",
       { cause: error },
     );
   }
