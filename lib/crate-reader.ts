@@ -11,7 +11,7 @@ const MAX_CRATE_BYTES = 64 * 1024 * 1024;
 
 export type CrateRead =
   | { found: true; location: string; text: string; attempts: number }
-  | { found: false; location: string; reason: string; attempts: number };
+  | { found: false; location: string; reason: string; attempts: number; bucketMissing?: boolean };
 
 export interface CrateReadOptions {
   waitSeconds?: number;
@@ -27,7 +27,7 @@ export function crateLocation(outdir: string): string {
   return `${outdir.trim().replace(/\/+$/, "")}/${CRATE_FILE}`;
 }
 
-type Attempt = { text: string } | { missing: string } | { failed: string };
+type Attempt = { text: string } | { missing: string } | { failed: string; bucketMissing?: boolean };
 
 /** Waits (bounded) for the crate to appear and returns its text; gives up at once on errors that waiting cannot fix. */
 export async function readCrate(outdir: string, options: CrateReadOptions = {}): Promise<CrateRead> {
@@ -40,7 +40,7 @@ export async function readCrate(outdir: string, options: CrateReadOptions = {}):
   for (let attempt = 1; ; attempt++) {
     const result = await readOnce();
     if ("text" in result) return { found: true, location, text: result.text, attempts: attempt };
-    if ("failed" in result) return { found: false, location, reason: result.failed, attempts: attempt };
+    if ("failed" in result) return { found: false, location, reason: result.failed, attempts: attempt, bucketMissing: result.bucketMissing };
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) {
       return { found: false, location, reason: `${result.missing} after waiting ${waitMs / 1000} s`, attempts: attempt };
@@ -80,7 +80,7 @@ function s3Reader(location: string, s3: CrateReadOptions["s3"]): () => Promise<A
     } catch (error) {
       const name = awsErrorName(error);
       if (name === "NoSuchKey" || name === "NotFound") return { missing: `${location} does not exist` };
-      if (name === "NoSuchBucket") return { failed: `the bucket of ${location} does not exist` };
+      if (name === "NoSuchBucket") return { failed: `the bucket of ${location} does not exist`, bucketMissing: true };
       if (name === "AccessDenied" || name === "Forbidden") {
         return { failed: `access denied reading ${location} (the compute role needs s3:GetObject on the outdir)` };
       }

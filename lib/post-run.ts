@@ -5,6 +5,7 @@ import { createS3Client, createSqsClient, createStsClient, explainCredentialsErr
 import type { Logger } from "./console.ts";
 import { readCrate } from "./crate-reader.ts";
 import { UserError, awsErrorName, describeError } from "./errors.ts";
+import { explainAwsError } from "./request-errors.ts";
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   checkPassThrough,
@@ -90,11 +91,16 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
   // Independent AWS calls go out together; an identity failure (no credentials) is reported first.
   const [identity, crate, limits] = await Promise.allSettled([
     dryRun ? Promise.resolve(undefined) : services.identity(),
-    readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log),
+    readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log, dryRun),
     readQueueLimits(services.sqs(), queue, log, dryRun),
   ]);
-  if (identity.status === "rejected") throw explainCredentialsError(identity.reason);
-  if (identity.value) log.info(`  AWS identity: account ${identity.value.account ?? "?"}, ${identity.value.arn ?? "?"}`);
+  if (identity.status === "rejected") {
+    // Missing credentials stop here; anything else about STS (no route to it from a VPC with only
+    // SQS and S3 endpoints, say) only loses the informational identity line.
+    const explained = explainCredentialsError(identity.reason);
+    if (explained !== identity.reason) throw explained;
+    log.warn(`Could not read the AWS identity (STS): ${describeError(explainAwsError(identity.reason, region))}`);
+  } else if (identity.value) log.info(`  AWS identity: account ${identity.value.account ?? "?"}, ${identity.value.arn ?? "?"}`);
   if (crate.status === "rejected") throw crate.reason;
   if (limits.status === "rejected") throw limits.reason;
   const message: PackagerMessage = {
@@ -114,7 +120,7 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
   printBody(fitted, log);
 
   if (dryRun) return { kind: "dry-run", queueUrl: queue.url, region, body: fitted.body };
-  const messageId = await send(services.sqs(), queue, fitted, limits.value, sourcePrefix, run);
+  const messageId = await send(services.sqs(), queue, fitted, limits.value, sourcePrefix, run, region);
   return { kind: "sent", messageId, queueUrl: queue.url, region, body: fitted.body };
 }
 
@@ -140,6 +146,7 @@ async function readRunCrate(
   services: AwsServices,
   sessionId: string | undefined,
   log: Logger,
+  dryRun: boolean,
 ): Promise<Pick<MetadataSources, "crate" | "crateProblem">> {
   log.step(`Reading the run's provenance crate (waiting up to ${settings.crateWaitSeconds} s)`);
   let announced = false;
@@ -152,6 +159,12 @@ async function readRunCrate(
       announced = true;
     },
   });
+  if (!read.found && read.bucketMissing && !dryRun) {
+    throw new UserError(
+      `The outdir's bucket does not exist (${read.location}): there is nothing for the catalog to package.`,
+      "Check the outdir param: the bucket name, and that it is in this AWS account.",
+    );
+  }
   if (!read.found) {
     log.warn(`No provenance crate: ${read.reason}. Sending without crate metadata (is the nf-prov plugin enabled with format "wrroc"?).`);
     return { crateProblem: read.reason };
@@ -225,6 +238,7 @@ async function send(
   limits: QueueLimits,
   sourcePrefix: string,
   { workflow }: RunDetails,
+  region: string,
 ): Promise<string> {
   const fifo = limits.fifo ? fifoParameters(sourcePrefix, workflow) : undefined;
   try {
@@ -248,7 +262,7 @@ async function send(
         { cause: error },
       );
     }
-    throw explainCredentialsError(error);
+    throw explainAwsError(error, region);
   }
 }
 

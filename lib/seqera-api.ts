@@ -269,7 +269,9 @@ export class SeqeraApi {
         return new SeqeraApiError(
           404,
           `Seqera Platform has no ${path}${this.workspaceId ? ` in workspace ${this.workspaceId}` : ""} (HTTP 404)${suffix}.`,
-          "Check TOWER_WORKFLOW_ID and TOWER_WORKSPACE_ID (a run is only visible in its own workspace) and that TOWER_API_ENDPOINT is the right installation.",
+          path.startsWith("/workflow/")
+            ? "Check TOWER_WORKFLOW_ID and TOWER_WORKSPACE_ID (a run is only visible in its own workspace) and that TOWER_API_ENDPOINT is the right installation."
+            : `Check that TOWER_API_ENDPOINT (${this.endpoint}) is the Seqera Platform API (https://api.cloud.seqera.io, or https://<host>/api for Enterprise) and the workspace id.`,
         );
       default:
         return new SeqeraApiError(

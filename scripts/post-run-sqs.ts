@@ -20,8 +20,10 @@ Options:
   --help      show this help
 
 Environment (set by Seqera Platform): TOWER_ACCESS_TOKEN, TOWER_WORKFLOW_ID, TOWER_WORKSPACE_ID,
-TOWER_API_ENDPOINT (default https://api.cloud.seqera.io), TOWER_REFRESH_TOKEN, NXF_EXIT_STATUS, NXF_UUID.
-AWS: the SDK's default credential chain; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_S3.
+TOWER_API_ENDPOINT (default https://api.cloud.seqera.io), TOWER_REFRESH_TOKEN, TOWER_CONFIG_FILE,
+NXF_EXIT_STATUS, NXF_UUID, NXF_WORK, NXF_OUT_FILE, NXF_LOG_FILE, NXF_TML_FILE.
+AWS: the SDK's default credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID..., container and instance
+roles); endpoint overrides AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_STS.
 
 Pipeline params: outdir (s3://), sqs_queue_url (URL or ARN); optional sqs_region, sqs_package_name,
 sqs_registry, sqs_workflow, sqs_send_on_failure, sqs_crate_wait (s, default 30), sqs_crate_poll (s, default 2).

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parsePostRunOutcome } from "../lib/run-log.ts";
+import { freePort } from "../standins/moto.ts";
 import { ROOT, startPostRunWorld, type PostRunWorld } from "./support/post-run-world.ts";
 
 const CRATE = readFileSync(join(ROOT, "fixtures/wrroc/nfprov-fbartusch-testsuite-2024-12-10-author-publisher.json"), "utf8");
@@ -433,6 +434,24 @@ describe("post-run bundle against moto and the Seqera API stand-in", () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /without a workflow/);
     assert.match(result.stderr, /TOWER_API_ENDPOINT/);
+  });
+
+  it("STS out of reach (a VPC with only SQS and S3 endpoints): a warning, and the message is sent", async () => {
+    const { queue, run } = await scenario();
+    const closed = await freePort();
+    const result = await world.runBundle(world.seqeraEnv(run, { AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${closed}` }));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /Could not read the AWS identity \(STS\)/);
+    assert.equal((await world.receiveAll(queue)).length, 1);
+  });
+
+  it("an outdir in a bucket that does not exist is an error, not a SUCCESS", async () => {
+    const { queue, run } = await scenario({ params: QUICK });
+    run.describe.workflow.params = { ...(run.describe.workflow.params as object), outdir: "s3://no-such-bucket-here/results" };
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /bucket does not exist/);
+    assert.equal((await world.receiveAll(queue)).length, 0);
   });
 
   it("--dry-run prints the message and sends nothing", async () => {
