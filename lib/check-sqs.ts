@@ -223,8 +223,9 @@ function printReport(report: CheckReport, config: SqsConfig, output: Output, env
     log.result(paint("All required checks passed.", "green", colour));
     log.result("");
     log.result("Next steps");
-    log.result(`  Launch pipelines with --params.sqs_queue_url '${config.sqs.queue_url}'`);
-    log.result(`  See what arrives: aws sqs receive-message --queue-url '${config.sqs.queue_url}' --region ${config.sqs.region} --max-number-of-messages 10`);
+    log.result(`  Launch pipelines with --sqs_queue_url '${config.sqs.queue_url}' and the post-run line (README)`);
+    log.result(`  Messages waiting (the catalog's packager takes them; receiving them yourself would take them from it):`);
+    log.result(`    aws sqs get-queue-attributes --queue-url '${config.sqs.queue_url}' --region ${config.sqs.region} --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible`);
   } else {
     log.result(paint(`${failed.length} required check${failed.length === 1 ? "" : "s"} failed: ${failed.map((c) => c.title).join(", ")}.`, "red", colour));
   }

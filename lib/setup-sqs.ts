@@ -138,7 +138,7 @@ async function askRegion(options: SetupOptions, catalogUrl: string, prompter: Pr
 export async function discoverQueue(services: SqsToolServices, catalogUrl: string, region: string, log: Logger): Promise<QueueTarget> {
   log.step(`Finding the Quilt stack of ${catalogUrl} in ${region}`);
   const stack = await findQuiltStack(services.cloudFormation, catalogUrl, region);
-  log.ok(`stack ${stack.name} (${stack.scanned} stacks in ${stack.pages} page${stack.pages === 1 ? "" : "s"})`);
+  log.ok(`stack ${stack.name} (${stack.scanned} stack${stack.scanned === 1 ? "" : "s"} in ${stack.pages} page${stack.pages === 1 ? "" : "s"})`);
   if (stack.others.length) log.warn(`also serving ${normalizeHost(catalogUrl)}, left aside: ${stack.others.map((s) => `${s.name} (${s.status})`).join(", ")}`);
   const { queue, output } = queueFromStack(stack);
   log.step(`Reading the packager queue (stack output ${output})`);
@@ -267,7 +267,7 @@ function printNextSteps(log: Logger, target: QueueTarget, configPath: string, dr
     log.result("  1. Run again without --dry-run to make these changes.");
     return;
   }
-  log.result(`  1. Launch pipelines with --params.sqs_queue_url '${target.queueUrl}'`);
+  log.result(`  1. Launch pipelines with --sqs_queue_url '${target.queueUrl}'`);
   log.result("  2. Set the post-run script of the launch (see README: post-run hook).");
   log.result(`  3. Verify everything: ./check-sqs.ts${configPath === "config.toml" ? "" : ` --config ${configPath}`}`);
 }

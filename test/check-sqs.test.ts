@@ -89,6 +89,10 @@ describe("check-sqs.ts against moto", { timeout: 90_000 }, () => {
     assert.match(result.stdout, /✓ Queue encryption key: customer-managed key arn:aws:kms:us-east-1:123456789012:key\//);
     assert.match(result.stdout, new RegExp(`✓ Role TowerForge-c1-FargateRole: sqs:SendMessage on .* is allowed by inline policy nextflow-policy, statement 2 \\(Sid ${SEND_SID}\\)`));
     assert.match(result.stdout, /All required checks passed/);
+    // The hook reads params.sqs_queue_url: Nextflow takes --sqs_queue_url (--params.x would nest it as params.params.x).
+    assert.match(result.stdout, /--sqs_queue_url 'https:\/\//);
+    assert.doesNotMatch(result.stdout, /--params\./);
+    assert.doesNotMatch(result.stdout, /receive-message/);
     const messages = await receiveAll();
     assert.equal(messages.length, 1);
     const body = JSON.parse(messages[0]!.Body!) as Record<string, unknown>;
