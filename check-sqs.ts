@@ -3,6 +3,7 @@
 // The line above runs this file with the project's own tsx, from any directory (npx would not find it elsewhere).
 import yargs from "yargs";
 import { runCommand, isMainModule } from "./lib/cli.ts";
+import { runAsMain } from "./lib/run-main.ts";
 import { runCheck } from "./lib/check-sqs.ts";
 import { DEFAULT_CONFIG_PATH } from "./lib/config-file.ts";
 import { Logger, processOutput, type Output } from "./lib/console.ts";
@@ -31,4 +32,4 @@ export async function main(argv: string[], io: { output: Output; env: NodeJS.Pro
   }, log, verbose);
 }
 
-if (isMainModule(import.meta.url)) await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) runAsMain("check-sqs.ts", () => main(process.argv.slice(2)));

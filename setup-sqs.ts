@@ -3,6 +3,7 @@
 // The line above runs this file with the project's own tsx, from any directory (npx would not find it elsewhere).
 import yargs from "yargs";
 import { runCommand, isMainModule } from "./lib/cli.ts";
+import { runAsMain } from "./lib/run-main.ts";
 import { Logger, processOutput } from "./lib/console.ts";
 import { DEFAULT_CONFIG_PATH } from "./lib/config-file.ts";
 import { strictParser } from "./lib/cli-options.ts";
@@ -41,4 +42,4 @@ export async function main(argv: string[], io: CommandIo = { input: process.stdi
   }, log, verbose);
 }
 
-if (isMainModule(import.meta.url)) await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) runAsMain("setup-sqs.ts", () => main(process.argv.slice(2)));

@@ -368,14 +368,15 @@ function reportOutcome(outcome: PostRunOutcome, ctx: FollowContext): number {
   const { log, url, config, outdir } = ctx;
   const queue = outcome.kind === "sent" && outcome.queueUrl ? outcome.queueUrl : config.sqs.queue_url;
   const region = outcome.kind === "sent" && outcome.region ? outcome.region : config.sqs.region;
-  const receive = `aws sqs receive-message --queue-url ${queue} --region ${region} --max-number-of-messages 10`;
+  // --visibility-timeout 0 leaves what it shows on the queue for the catalog's packager.
+  const receive = `aws sqs receive-message --queue-url ${queue} --region ${region} --max-number-of-messages 10 --visibility-timeout 0`;
   switch (outcome.kind) {
     case "sent":
       log.banner(`SUCCESS: the post-run hook sent the packaging message (MessageId ${outcome.messageId})`, [`Queue:      ${queue}`, `Region:     ${region}`, `Message ID: ${outcome.messageId}`], "green", true);
       log.result("Next steps:");
       log.result(`  View the run and its tasks: ${url}`);
       log.result(`  See the output:             aws s3 ls ${outdir.replace(/\/?$/, "/")}`);
-      log.result(`  Receive from the queue:     ${receive}`);
+      log.result(`  Peek at the queue:          ${receive}`);
       log.result("  The catalog packages the folder within minutes; look for it in the catalog.");
       return EXIT_OK;
     case "failed":
