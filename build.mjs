@@ -28,3 +28,4 @@ await build({
 
 const digest = createHash("sha256").update(readFileSync(outfile)).digest("hex");
 writeFileSync(`${outfile}.sha256`, `${digest}  ${basename(outfile)}\n`);
+console.log(`built ${values.outfile} (${readFileSync(outfile).length} bytes, sha256 ${digest.slice(0, 12)}...)`);

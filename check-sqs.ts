@@ -15,7 +15,11 @@ export async function main(argv: string[], io: { output: Output; env: NodeJS.Pro
   const verbose = argv.includes("--verbose") || argv.includes("-v");
   return runCommand(async () => {
     const args = await strictParser(yargs(argv), "check-sqs.ts")
-      .usage("$0 [options]\n\nVerify everything in config.toml against AWS (queue, stack, role permissions, KMS key)\nand send a test message. Exit 0 when every required check holds, 1 otherwise.")
+      .usage("$0 [options]\n\nVerify everything in config.toml against AWS (queue, stack, role permissions, KMS key) and send a test message.")
+      .epilog(
+        "Environment: the standard AWS variables (AWS_PROFILE, AWS_ACCESS_KEY_ID...), AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (CLOUDFORMATION, SQS, IAM, KMS), NO_COLOR.\n\n" +
+          "Exit codes: 0 every required check holds; 1 a required check failed, config.toml is missing or malformed, an unknown flag, or Ctrl-C.",
+      )
       .option("profile", { type: "string", describe: "AWS profile (default: the standard credential chain)" })
       .option("config", { type: "string", default: DEFAULT_CONFIG_PATH, describe: "the configuration file setup-sqs.ts wrote" })
       .option("send", { type: "boolean", default: true, describe: "send a test message (--no-send skips it)" })

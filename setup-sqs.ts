@@ -15,7 +15,11 @@ export async function main(argv: string[], io: CommandIo = { input: process.stdi
   const verbose = argv.includes("--verbose") || argv.includes("-v");
   return runCommand(async () => {
     const args = await strictParser(yargs(argv), "setup-sqs.ts")
-      .usage("$0 [options]\n\nFind the Quilt catalog's packager queue, give the Seqera Batch Forge roles permission\nto send to it, and write config.toml.")
+      .usage("$0 [options]\n\nFind the Quilt catalog's packager queue, give the Seqera Batch Forge roles permission to send to it, and write config.toml.")
+      .epilog(
+        "Environment: the standard AWS variables (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_REGION...), AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (CLOUDFORMATION, SQS, IAM, KMS), XDG_DATA_HOME (quilt3's config.yml), NO_COLOR.\n\n" +
+          "Exit codes: 0 done (also: no Forge roles, a grant declined, --dry-run); 1 stopped by an error (nothing half-done), an unknown flag, or Ctrl-C.",
+      )
       .option("profile", { type: "string", describe: "AWS profile (default: the standard credential chain; asked for without --yes)" })
       .option("region", { type: "string", describe: "AWS region of the catalog (default: <catalog>/config.json, else asked)" })
       .option("catalog", { type: "string", describe: "catalog URL (default: the quilt3 configuration, else asked)" })

@@ -23,7 +23,10 @@ export async function main(
   return runCommand(async () => {
     const args = await strictParser(yargs(argv), "test-sqs.ts")
       .usage(
-        "$0 [options]\n\nLaunch a real run on Seqera Platform with the post-run hook, wait for it, and check in the run's log that the hook sent the packaging message to the queue in config.toml.\n\n" +
+        "$0 [options]\n\nLaunch a real run on Seqera Platform with the post-run hook, wait for it, and check in the run's log that the hook sent the packaging message to the queue in config.toml.",
+      )
+      .epilog(
+        "Environment: TOWER_ACCESS_TOKEN (else from --env-file, else asked without echo), TOWER_API_ENDPOINT (default https://api.cloud.seqera.io; Enterprise https://<host>/api), NO_COLOR; for tests TEST_SQS_POLL_MS, TEST_SQS_POLL_MAX_MS, TEST_SQS_LOG_WAIT_MS, TEST_SQS_GIT_TIMEOUT_MS.\n\n" +
           "Exit codes: 0 message sent (the hook's SUCCESS line with its message id); 1 error, failed or cancelled run, or time-out; 2 the run succeeded but the hook failed; 3 the run succeeded but its log shows no result from the hook.",
       )
       .option("yes", { alias: "y", type: "boolean", default: false, describe: "no prompts: use flags and saved answers, push and launch without asking" })
@@ -39,7 +42,7 @@ export async function main(
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "stack traces on unexpected errors" })
       .example("$0", "asks for what is missing, saves the answers")
       .example("$0 --yes", "uses saved answers, asks nothing")
-      .example("$0 --workspace MyOrg/Production --compute-env aws-batch --outdir s3://bucket/test-sqs", "all answers as flags")
+      .example("$0 -y --workspace MyOrg/Prod --outdir s3://bucket/out", "answers as flags")
       .parseAsync();
     if (args.help) return 0;
     const timeoutMs = parseDuration(args.timeout);

@@ -12,6 +12,7 @@ export function strictParser<T>(parser: Argv<T>, scriptName: string): Argv<T> {
     .version(false)
     .help()
     .alias("help", "h")
+    .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
       throw new UserError(message || describeError(error), `Run ${scriptName} --help for the options.`);

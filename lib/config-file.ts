@@ -30,7 +30,7 @@ export interface SqsConfig {
 
 /** The TOML text of a configuration (smol-toml escapes every value). */
 export function formatConfig(config: SqsConfig): string {
-  const header = "# Written by setup-sqs.ts; read by check-sqs.ts, test-sqs.ts and the post-run tools.\n\n";
+  const header = "# Written by setup-sqs.ts; read by check-sqs.ts and test-sqs.ts (the post-run hook reads the run's params, not this file).\n\n";
   const ordered = {
     sqs: { queue_url: config.sqs.queue_url, queue_arn: config.sqs.queue_arn, region: config.sqs.region, ...(config.sqs.kms_key_arn ? { kms_key_arn: config.sqs.kms_key_arn } : {}) },
     stack: { name: config.stack.name, catalog_url: config.stack.catalog_url, account_id: config.stack.account_id },

@@ -59,7 +59,7 @@ export interface PostRunOptions {
 
 /** The post-run job: read the run and its crate, build the packaging message, send it to the queue. */
 export async function runPostRun({ env, log, dryRun = false, aws = createAwsServices }: PostRunOptions): Promise<PostRunOutcome> {
-  const token = requireEnv(env, "TOWER_ACCESS_TOKEN", "Seqera Platform sets it for post-run scripts; locally, create a token in Seqera Platform (Your tokens).");
+  const token = requireEnv(env, "TOWER_ACCESS_TOKEN", "Seqera Platform sets it for post-run scripts; locally, create a token in Seqera Platform (user menu > Access tokens).");
   const workflowId = requireEnv(env, "TOWER_WORKFLOW_ID", "Seqera Platform sets it for post-run scripts; locally, export the run's id.");
   log.addSecret(token);
   log.addSecret(env.TOWER_REFRESH_TOKEN);
