@@ -71,12 +71,11 @@ export function createKmsClient(options: AwsOptions): KMSClient {
   return new KMSClient(baseConfig(options, "KMS"));
 }
 
-export { baseConfig as awsClientConfig };
 
 /** Turns an AWS SDK credentials failure into one clear UserError; other errors pass through. */
 export function explainCredentialsError(error: unknown): unknown {
   const name = awsErrorName(error) ?? (error instanceof Error ? error.name : "");
-  if (name === "CredentialsProviderError" || /Could not load credentials|credential/i.test(describeError(error))) {
+  if (name === "CredentialsProviderError" || /Could not load credentials|Unable to load credentials|no credentials/i.test(describeError(error))) {
     return new UserError(
       `No usable AWS credentials: ${describeError(error)}`,
       "Give a profile (--profile or AWS_PROFILE; aws sso login if it uses SSO) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. In the post-run hook on Seqera, the compute environment's IAM role provides them.",

@@ -20,12 +20,17 @@ export function paint(text: string, style: Style, enabled: boolean): string {
   return enabled ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text;
 }
 
+/** `scheme://user:password@host` becomes `scheme://***@host` (a git origin may carry a token). */
+export function hideUrlPasswords(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, "$1***@");
+}
+
 /**
- * Makes text safe to print: control characters (terminal escapes, carriage returns, NUL...) are
+ * Makes text safe to print (URL passwords hidden too): control characters (terminal escapes, carriage returns, NUL...) are
  * shown as \u escapes; line breaks and tabs stay. Values from the API, params or crates pass here.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return hideUrlPasswords(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**

@@ -19,6 +19,8 @@ export interface CrateReadOptions {
   /** S3 client for s3:// outdirs. */
   s3?: () => S3Client;
   sleep?: (ms: number) => Promise<void>;
+  /** Stops the wait (the read then reports the crate as not found). */
+  signal?: AbortSignal;
   onWait?: (event: { location: string; attempt: number; remainingMs: number }) => void;
 }
 
@@ -34,7 +36,7 @@ export async function readCrate(outdir: string, options: CrateReadOptions = {}):
   const location = crateLocation(outdir);
   const waitMs = Math.max(0, (options.waitSeconds ?? DEFAULT_CRATE_WAIT_SECONDS) * 1000);
   const pollMs = Math.max(50, (options.pollSeconds ?? DEFAULT_CRATE_POLL_SECONDS) * 1000);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? ((ms: number) => abortableDelay(ms, options.signal));
   const readOnce = location.startsWith("s3://") ? s3Reader(location, options.s3) : localReader(location);
   const deadline = Date.now() + waitMs;
   for (let attempt = 1; ; attempt++) {
@@ -42,12 +44,25 @@ export async function readCrate(outdir: string, options: CrateReadOptions = {}):
     if ("text" in result) return { found: true, location, text: result.text, attempts: attempt };
     if ("failed" in result) return { found: false, location, reason: result.failed, attempts: attempt, bucketMissing: result.bucketMissing };
     const remainingMs = deadline - Date.now();
+    if (options.signal?.aborted) return { found: false, location, reason: `${result.missing} (stopped waiting)`, attempts: attempt };
     if (remainingMs <= 0) {
       return { found: false, location, reason: `${result.missing} after waiting ${waitMs / 1000} s`, attempts: attempt };
     }
     options.onWait?.({ location, attempt, remainingMs });
     await sleep(Math.min(pollMs, remainingMs));
   }
+}
+
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function localReader(location: string): () => Promise<Attempt> {

@@ -5,6 +5,7 @@ import { createS3Client, createSqsClient, createStsClient, explainCredentialsErr
 import type { Logger } from "./console.ts";
 import { readCrate } from "./crate-reader.ts";
 import { UserError, awsErrorName, describeError } from "./errors.ts";
+import { classifyQueueError } from "./queue-details.ts";
 import { explainAwsError } from "./request-errors.ts";
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -23,6 +24,9 @@ import { SeqeraApi } from "./seqera-api.ts";
 import { FINAL_FAILURE_STATUSES, fetchRunDetails, type RunDetails } from "./seqera-run.ts";
 import { CrateError, matchRun, parseCrateText, type Json } from "./wrroc.ts";
 import { readRunSettings, readSendOnFailure, type RunSettings } from "./run-settings.ts";
+
+/** What the hook's user can change about AWS, for error hints. */
+const HOOK_AWS_SETTINGS = "the queue URL's region, the compute environment's IAM role and network";
 
 export type PostRunOutcome =
   | { kind: "sent"; messageId: string; queueUrl: string; region: string; body: string }
@@ -88,21 +92,29 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
   checkPassThrough({ package_name: settings.packageName, registry: settings.registry });
 
   const services = aws({ region, env });
-  // Independent AWS calls go out together; an identity failure (no credentials) is reported first.
-  const [identity, crate, limits] = await Promise.allSettled([
+  // Independent AWS calls go out together. The crate may take a while to appear; when the identity
+  // or the queue fails for good meanwhile, waiting for it stops at once.
+  const stopWaiting = new AbortController();
+  const crateRead = readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log, dryRun, stopWaiting.signal);
+  const [identity, limits] = await Promise.allSettled([
     dryRun ? Promise.resolve(undefined) : services.identity(),
-    readRunCrate(settings, services, workflow.sessionId ?? env.NXF_UUID ?? undefined, log, dryRun),
     readQueueLimits(services.sqs(), queue, log, dryRun),
   ]);
-  if (identity.status === "rejected") {
-    // Missing credentials stop here; anything else about STS (no route to it from a VPC with only
-    // SQS and S3 endpoints, say) only loses the informational identity line.
-    const explained = explainCredentialsError(identity.reason);
-    if (explained !== identity.reason) throw explained;
-    log.warn(`Could not read the AWS identity (STS): ${describeError(explainAwsError(identity.reason, region))}`);
-  } else if (identity.value) log.info(`  AWS identity: account ${identity.value.account ?? "?"}, ${identity.value.arn ?? "?"}`);
-  if (crate.status === "rejected") throw crate.reason;
-  if (limits.status === "rejected") throw limits.reason;
+  try {
+    if (identity.status === "rejected") {
+      // Missing credentials stop here; anything else about STS (no route to it from a VPC with only
+      // SQS and S3 endpoints, say) only loses the informational identity line.
+      const explained = explainCredentialsError(identity.reason);
+      if (explained !== identity.reason) throw explained;
+      log.warn(`Could not read the AWS identity (STS): ${describeError(explainAwsError(identity.reason, region, HOOK_AWS_SETTINGS))}`);
+    } else if (identity.value) log.info(`  AWS identity: account ${identity.value.account ?? "?"}, ${identity.value.arn ?? "?"}`);
+    if (limits.status === "rejected") throw limits.reason;
+  } catch (error) {
+    stopWaiting.abort();
+    await crateRead.catch(() => undefined);
+    throw error;
+  }
+  const crate = { value: await crateRead };
   const message: PackagerMessage = {
     source_prefix: sourcePrefix,
     ...(settings.registry ? { registry: settings.registry.replace(/^s3:\/\//, "").replace(/\/$/, "") } : {}),
@@ -147,6 +159,7 @@ async function readRunCrate(
   sessionId: string | undefined,
   log: Logger,
   dryRun: boolean,
+  signal: AbortSignal,
 ): Promise<Pick<MetadataSources, "crate" | "crateProblem">> {
   log.step(`Reading the run's provenance crate (waiting up to ${settings.crateWaitSeconds} s)`);
   let announced = false;
@@ -154,11 +167,13 @@ async function readRunCrate(
     waitSeconds: settings.crateWaitSeconds,
     pollSeconds: settings.cratePollSeconds,
     s3: services.s3,
+    signal,
     onWait: ({ location }) => {
       if (!announced) log.info(`  ${location} is not there yet; waiting`);
       announced = true;
     },
   });
+  if (signal.aborted) return { crateProblem: "not read: the hook stopped" };
   if (!read.found && read.bucketMissing && !dryRun) {
     throw new UserError(
       `The outdir's bucket does not exist (${read.location}): there is nothing for the catalog to package.`,
@@ -214,7 +229,7 @@ async function readQueueLimits(sqs: SQSClient, queue: QueueAddress, log: Logger,
   } catch (error) {
     const name = awsErrorName(error);
     if (!dryRun) {
-      if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") throw queueMissing(queue, error);
+      if (classifyQueueError(error) === "missing") throw queueMissing(queue, error);
       const credentials = explainCredentialsError(error);
       if (credentials !== error) throw credentials;
     }
@@ -254,15 +269,23 @@ async function send(
     return answer.MessageId ?? "(no id returned)";
   } catch (error) {
     const name = awsErrorName(error);
-    if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") throw queueMissing(queue, error);
-    if (name === "AccessDenied" || name === "AccessDeniedException" || name === "KMS.AccessDeniedException") {
+    const kind = classifyQueueError(error);
+    if (kind === "missing") throw queueMissing(queue, error);
+    if (kind === "denied") {
       throw new UserError(
         `Not allowed to send to ${queue.url} (${name}): ${describeError(error)}`,
-        "Grant the compute environment's role sqs:SendMessage on the queue (and kms:GenerateDataKey/kms:Decrypt if it is encrypted): run ./setup-sqs.ts, then ./check-sqs.ts.",
+        "Grant the compute environment's role sqs:SendMessage on the queue: run ./setup-sqs.ts, then ./check-sqs.ts.",
         { cause: error },
       );
     }
-    throw explainAwsError(error, region);
+    if (kind === "kms") {
+      throw new UserError(
+        `The queue's KMS key refused the message (${name}): ${describeError(error)}`,
+        "Grant the compute environment's role kms:GenerateDataKey and kms:Decrypt on the queue's key (./setup-sqs.ts does), and check that the key is enabled.",
+        { cause: error },
+      );
+    }
+    throw explainAwsError(error, region, HOOK_AWS_SETTINGS);
   }
 }
 

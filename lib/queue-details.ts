@@ -11,16 +11,29 @@ export interface QueueApi {
   describeKey(keyId: string): Promise<{ arn: string; customerManaged: boolean } | undefined>;
 }
 
+export type QueueErrorKind = "missing" | "denied" | "kms";
+
+/** What kind of SQS failure an SDK error is: the queue is missing, access is denied, or its KMS key refused. */
+export function classifyQueueError(error: unknown): QueueErrorKind | undefined {
+  const name = awsErrorName(error) ?? "";
+  if (/NonExistentQueue|QueueDoesNotExist/.test(name)) return "missing";
+  // SQS names KMS failures Kms* (KmsAccessDenied, KmsDisabled, KmsNotFound, KmsInvalidState...).
+  if (/^KMS\.|^Kms/.test(name)) return "kms";
+  if (/AccessDenied/.test(name)) return "denied";
+  return undefined;
+}
+
 /** Sorts SQS / KMS SDK errors into messages that say what to do. */
 export function explainQueueError(error: unknown, queueUrl: string): unknown {
   const name = awsErrorName(error) ?? "";
-  if (/NonExistentQueue|QueueDoesNotExist/.test(name)) {
+  const kind = classifyQueueError(error);
+  if (kind === "missing") {
     return new UserError(`The queue ${queueUrl} does not exist (${name}).`, "The Quilt stack may have been replaced: run setup-sqs.ts again to find its current queue.", { cause: error });
   }
-  if (/AccessDenied/.test(name)) {
+  if (kind === "denied") {
     return new UserError(`Not allowed to use the queue ${queueUrl}: ${describeError(error)}`, "Use an AWS profile in the catalog's account with SQS access (--profile), or check the queue policy.", { cause: error });
   }
-  if (/^KMS\.|KmsAccessDenied|KmsDisabled|KmsNotFound/.test(name)) {
+  if (kind === "kms") {
     return new UserError(`The queue's KMS key refused the request (${name}): ${describeError(error)}`, "Grant kms:GenerateDataKey and kms:Decrypt on the queue's key (setup-sqs.ts does this for the Forge roles).", { cause: error });
   }
   return error;

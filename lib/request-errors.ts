@@ -69,7 +69,7 @@ export function explainRequestError(error: unknown, target: string, hint: string
  * The one place setup-sqs and check-sqs turn AWS SDK failures that are not a service's own answer
  * into UserErrors: credentials, then the network (see explainRequestError). Other errors pass through.
  */
-export function explainAwsError(error: unknown, region?: string): unknown {
+export function explainAwsError(error: unknown, region?: string, settings = "--region or sqs.region in config.toml, --profile"): unknown {
   if (error instanceof UserError) return error;
   const credentials = explainCredentialsError(error);
   if (credentials instanceof UserError) return credentials;
@@ -78,7 +78,7 @@ export function explainAwsError(error: unknown, region?: string): unknown {
     explainRequestError(
       error,
       where,
-      `Check that ${region ? `${region} is a real AWS region (--region, or sqs.region in config.toml) and ` : ""}the AWS environment (AWS_ENDPOINT_URL..., --profile) is right. (${describeError(error).split("\n")[0]})`,
+      `Check ${region ? `that ${region} is a real AWS region and ` : ""}the AWS settings (${settings}, AWS_ENDPOINT_URL...). (${describeError(error).split("\n")[0]})`,
     ) ?? error
   );
 }

@@ -51,13 +51,17 @@ export function parsePostRunOutcome(log: string): PostRunOutcome {
   return outcome;
 }
 
-/** The indented lines after a banner title, up to its closing rule. */
+/**
+ * The items of a banner, up to its closing rule: each starts two spaces in; a line indented
+ * further continues the item before it (the bundle's logger indents a value's own line breaks).
+ */
 function bannerBody(lines: string[], start: number): string[] {
   const body: string[] = [];
   for (let i = start; i < lines.length && i < start + 50; i++) {
     const line = lines[i]!;
     if (RULE.test(line) || !/^\s/.test(line)) break;
-    body.push(line.trim());
+    if (/^\s{3,}/.test(line) && body.length) body[body.length - 1] += ` ${line.trim()}`;
+    else body.push(line.trim());
   }
   return body;
 }

@@ -17,6 +17,9 @@ export function runAsMain(name: string, main: () => Promise<number>, log: Logger
   };
   process.on("beforeExit", onBeforeExit);
   main()
+    .then((code) => {
+      process.exitCode = code;
+    })
     .catch((error: unknown) => {
       log.error(error instanceof Error ? error.message : String(error));
       process.exitCode = EXIT_FAILURE;

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { SeqeraApi } from "./seqera-api.ts";
+import { readWorkflow } from "./seqera-run.ts";
 
 export const FINAL_STATUSES = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
@@ -93,8 +94,9 @@ export async function waitForRun(api: SeqeraApi, workflowId: string, options: Wa
   let interval = 0;
   let run: RunState | undefined;
   for (;;) {
-    const answer = await api.get<{ workflow: RunState }>(`/workflow/${encodeURIComponent(workflowId)}`);
-    run = answer.workflow;
+    const answer = await api.get<{ workflow?: unknown } | null>(`/workflow/${encodeURIComponent(workflowId)}`);
+    const workflow = readWorkflow(answer?.workflow, workflowId, api.endpoint);
+    run = { status: workflow.status ?? "UNKNOWN", errorMessage: workflow.errorMessage, exitStatus: workflow.exitStatus, runName: workflow.runName ?? undefined };
     const elapsedMs = now() - started;
     options.onStatus(run.status ?? "UNKNOWN", elapsedMs);
     if (FINAL_STATUSES.has(run.status)) return { kind: "final", run, elapsedMs };

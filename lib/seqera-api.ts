@@ -4,6 +4,8 @@ import { UserError } from "./errors.ts";
 export const DEFAULT_SEQERA_ENDPOINT = "https://api.cloud.seqera.io";
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** Connection failures that happen before a request is sent. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
 export interface SeqeraApiOptions {
   endpoint?: string;
@@ -165,7 +167,10 @@ export class SeqeraApi {
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 20_000),
         });
-        if (!RETRYABLE_STATUS.has(response.status)) {
+        // A POST that got 502/503/504 may have been carried out (a launch would start twice): only
+        // 429, which says the request was refused, is retried for it.
+        const retryable = method === "GET" ? RETRYABLE_STATUS.has(response.status) : response.status === 429;
+        if (!retryable) {
           // The body is read here, inside the time-out and the retries: a stalled body is retried too.
           const text = await response.text();
           const empty = response.status === 204 || response.status === 205 || response.status === 304;
@@ -186,9 +191,11 @@ export class SeqeraApi {
       } catch (error) {
         if (error instanceof SeqeraApiError) throw error;
         reason = connectionProblem(error);
-        if (attempt >= maxAttempts) {
+        // Likewise a POST is retried only when it cannot have arrived (no connection was made).
+        const unsent = method === "GET" || NOT_SENT.has(reason);
+        if (attempt >= maxAttempts || !unsent) {
           throw new UserError(
-            `Could not reach Seqera Platform at ${this.endpoint} (${reason}, ${attempt} attempts).`,
+            `Could not reach Seqera Platform at ${this.endpoint} (${reason}, ${attempt} attempt${attempt === 1 ? "" : "s"}).`,
             "Check TOWER_API_ENDPOINT and the network (proxy, firewall) of the machine that runs this script.",
             { cause: error },
           );

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { Logger } from "../lib/console.ts";
 import { EXIT_FAILURE, EXIT_OK, isMainModule, reportError } from "../lib/cli.ts";
+import { runAsMain } from "../lib/run-main.ts";
 import { UserError } from "../lib/errors.ts";
 import { runPostRun, type PostRunOptions } from "../lib/post-run.ts";
 
@@ -80,8 +81,4 @@ export async function main(
   }
 }
 
-if (isMainModule(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (isMainModule(import.meta.url)) runAsMain("post_run_sqs.js", () => main(process.argv.slice(2)));

@@ -32,3 +32,16 @@ describe("AWS clients", () => {
     assert.equal(endpointOverride("STS", {}), undefined);
   });
 });
+
+describe("classifyQueueError", () => {
+  it("sorts the SDK's own SQS exceptions, KMS ones included", async () => {
+    const { KmsAccessDenied, KmsDisabled, QueueDoesNotExist } = await import("@aws-sdk/client-sqs");
+    const { classifyQueueError } = await import("../lib/queue-details.ts");
+    const meta = { message: "x", $metadata: {} };
+    assert.equal(classifyQueueError(new KmsAccessDenied(meta)), "kms");
+    assert.equal(classifyQueueError(new KmsDisabled(meta)), "kms");
+    assert.equal(classifyQueueError(new QueueDoesNotExist(meta)), "missing");
+    assert.equal(classifyQueueError(Object.assign(new Error("no"), { name: "AccessDenied", $metadata: {} })), "denied");
+    assert.equal(classifyQueueError(new Error("other")), undefined);
+  });
+});

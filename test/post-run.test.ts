@@ -471,6 +471,15 @@ describe("post-run bundle against moto and the Seqera API stand-in", () => {
     assert.match(result.stderr, /PackagerQueueUrl/);
   });
 
+  it("a queue that does not exist fails at once, without waiting for the crate", async () => {
+    const { run } = await scenario({ crate: null, params: { sqs_crate_wait: 60, sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/nope" } });
+    const result = await world.runBundle(world.seqeraEnv(run));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /does not exist/);
+    assert.ok(result.ms < 15_000, `took ${result.ms} ms`);
+    assert.doesNotMatch(result.stderr, /No provenance crate/);
+  });
+
   it("no AWS credentials: one clear error, no stack trace", async () => {
     const { run } = await scenario({ params: QUICK });
     const result = await world.runBundle(world.seqeraEnv(run, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }));

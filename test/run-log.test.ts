@@ -55,3 +55,34 @@ describe("parsePostRunOutcome", () => {
     assert.equal(parsePostRunOutcome("echo 'SUCCESS: packaging message sent (MessageId x)'\n").kind, "unknown");
   });
 });
+
+describe("parsePostRunOutcome on what the bundle's logger really prints", () => {
+  it("keeps a multi-line hint in whatToDo, not in the reason", async () => {
+    const { Logger } = await import("../lib/console.ts");
+    const { PassThrough } = await import("node:stream");
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let text = "";
+    for (const stream of [out, err]) stream.on("data", (c: Buffer) => (text += c.toString()));
+    new Logger({ out, err }, {}).banner(
+      "ERROR: the packaging message was not sent",
+      ["Could not reach AWS in us-east-1: no answer in time (ETIMEDOUT).", "What to do: Check the network.\nCheck that us-east-1 is a real AWS region."],
+      "red",
+    );
+    const outcome = parsePostRunOutcome(text);
+    assert.deepEqual(outcome, {
+      kind: "failed",
+      reason: "Could not reach AWS in us-east-1: no answer in time (ETIMEDOUT).",
+      whatToDo: "Check the network. Check that us-east-1 is a real AWS region.",
+    });
+  });
+});
+
+describe("printable", () => {
+  it("hides passwords and tokens in URLs, escapes control characters, keeps line breaks", async () => {
+    const { printable } = await import("../lib/console.ts");
+    assert.equal(printable("git push https://user:ghp_secret@github.com/o/r.git"), "git push https://***@github.com/o/r.git");
+    assert.equal(printable("a\u001b[31mb\rc\nd"), "a\\u001b[31mb\\u000dc\nd");
+    assert.equal(printable("s3://bucket/a@b and me@example.org"), "s3://bucket/a@b and me@example.org");
+  });
+});

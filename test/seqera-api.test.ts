@@ -113,3 +113,18 @@ describe("normaliseEndpoint", () => {
     assert.throws(() => normaliseEndpoint("ftp://x"), UserError);
   });
 });
+
+describe("SeqeraApi POST", () => {
+  it("is not retried after a 502 or 503, which may mean it was carried out (no double launch)", async () => {
+    let launches = 0;
+    standin.route("POST", /^\/test-launch$/, () => (++launches === 1 ? { status: 502, body: { message: "Bad gateway" } } : { status: 200, body: { workflowId: "w" } }));
+    await assert.rejects(client().post("/test-launch", { launch: {} }), /HTTP 502/);
+    assert.equal(launches, 1);
+  });
+  it("is retried after a 429", async () => {
+    let calls = 0;
+    standin.route("POST", /^\/test-limited$/, () => (++calls === 1 ? { status: 429, body: {} } : { status: 200, body: { workflowId: "w" } }));
+    assert.deepEqual(await client().post("/test-limited", {}), { workflowId: "w" });
+    assert.equal(calls, 2);
+  });
+});

@@ -442,12 +442,12 @@ describe("test-sqs.ts: input, git and outdir edge cases", () => {
     const s = await scenario();
     const platform = await startPlatform();
     const env = { TOWER_API_ENDPOINT: platform.endpoint, TOWER_ACCESS_TOKEN: platform.standin.token };
-    for (const outdir of ["s3://bkt with space/x", "s3://bkt/with space/x", "s3://Bad_Bucket/x", "s3://bkt//x", "/local/path"]) {
+    for (const outdir of ["s3://bkt with space/x", "s3://bkt/with\u0001control/x", "s3://Bad_Bucket/x", "s3://bkt//x", "/local/path"]) {
       const result = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, "--outdir", outdir, ...flagsFor(s)], env);
       assert.equal(result.code, 1, `${outdir}: ${result.stderr}`);
       assert.match(result.stderr, /outdir/i);
     }
-    writeFileSync(s.envFile, "TEST_SQS_OUTDIR=s3://bkt/with space\n");
+    writeFileSync(s.envFile, "TEST_SQS_OUTDIR=s3://Bad_Bucket/x\n");
     const saved = await runTestSqs(s.repo, ["--yes", "--workspace", WORKSPACE, ...flagsFor(s)], env);
     assert.equal(saved.code, 1, saved.stderr);
     assert.match(saved.stderr, /TEST_SQS_OUTDIR/);
