@@ -103,14 +103,16 @@ export async function readRunLog(api: SeqeraApi, workflowId: string): Promise<Ru
   let page = (await api.get<{ log?: LogPage }>(path)).log ?? {};
   for (let pages = 1; ; pages++) {
     entries.push(...(page.entries ?? []));
-    if (page.truncated) {
+    const next = page.forwardToken;
+    const more = Boolean(next && page.entries?.length);
+    // The hook's banner is at the end: a log too long to page through is read whole instead.
+    if (page.truncated || (more && pages >= MAX_PAGES)) {
       const fileName = page.downloads?.find((d) => d.fileName?.endsWith(".txt"))?.fileName ?? `nf-${workflowId}.txt`;
       const text = await api.getText(`/workflow/${encodeURIComponent(workflowId)}/download`, { fileName });
       return { text, pending: Boolean(page.pending), source: "download" };
     }
-    const next = page.forwardToken;
-    if (!next || !page.entries?.length || pages >= MAX_PAGES) break;
-    page = (await api.get<{ log?: LogPage }>(path, { next })).log ?? {};
+    if (!more) break;
+    page = (await api.get<{ log?: LogPage }>(path, { next: next ?? undefined })).log ?? {};
   }
   return { text: entries.join("\n"), pending: Boolean(page.pending), source: "log" };
 }
