@@ -86,3 +86,24 @@ describe("printable", () => {
     assert.equal(printable("s3://bucket/a@b and me@example.org"), "s3://bucket/a@b and me@example.org");
   });
 });
+
+describe("readRunLog", () => {
+  it("reads the whole log file when the log has more pages than it will follow", async () => {
+    const { startSeqeraStandin } = await import("../standins/seqera-api.ts");
+    const { SeqeraApi } = await import("../lib/seqera-api.ts");
+    const { readRunLog } = await import("../lib/run-log.ts");
+    const standin = await startSeqeraStandin();
+    try {
+      let pages = 0;
+      standin.route("GET", /^\/workflow\/long\/log$/, () => ({ status: 200, body: { log: { entries: [`line ${++pages}`], forwardToken: `t${pages}`, truncated: false, pending: false } } }));
+      standin.route("GET", /^\/workflow\/long\/download$/, () => ({ status: 200, body: "whole log\nSUCCESS at the end" }));
+      const api = new SeqeraApi({ endpoint: standin.endpoint, token: standin.token });
+      const log = await readRunLog(api, "long");
+      assert.equal(log.source, "download");
+      assert.match(log.text, /SUCCESS at the end/);
+      assert.ok(pages <= 60, `${pages} pages`);
+    } finally {
+      await standin.close();
+    }
+  });
+});
