@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { awsErrorName, describeError } from "./errors.ts";
 
-export const CRATE_FILE = "ro-crate-metadata.json";
+import { METADATA_FILE as CRATE_FILE } from "./wrroc.ts";
 /** How long to wait for the crate by default, and how often to look. nf-prov writes it as the run ends. */
 export const DEFAULT_CRATE_WAIT_SECONDS = 30;
 export const DEFAULT_CRATE_POLL_SECONDS = 2;

@@ -61,6 +61,11 @@ export function sourcePrefixFor(outdir: string, { allowLocal = false } = {}): st
   );
 }
 
+/** The registry as the packager wants it: a bare bucket name (an s3:// URL of the bucket is accepted). */
+export function registryBucket(registry: string): string {
+  return registry.replace(/^s3:\/\//, "").replace(/\/$/, "");
+}
+
 /** Checks the optional pass-through params the packager validates, so a bad one fails here, not in the catalog. */
 export function checkPassThrough(fields: { package_name?: string; registry?: string }): void {
   if (fields.package_name !== undefined && !PACKAGE_NAME_RE.test(fields.package_name)) {
@@ -69,7 +74,7 @@ export function checkPassThrough(fields: { package_name?: string; registry?: str
       "Use owner/name, each part made of letters, digits, _ and -.",
     );
   }
-  if (fields.registry !== undefined && !isBucketName(fields.registry.replace(/^s3:\/\//, "").replace(/\/$/, ""))) {
+  if (fields.registry !== undefined && !isBucketName(registryBucket(fields.registry))) {
     throw new UserError(`sqs_registry "${fields.registry}" is not an S3 bucket name.`, "Give the bucket name alone, e.g. my-registry.");
   }
 }

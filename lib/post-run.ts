@@ -14,6 +14,7 @@ import {
   fifoParameters,
   fitMessage,
   hasOnlySqsCharacters,
+  registryBucket,
   sourcePrefixFor,
   type FittedMessage,
   type PackagerMessage,
@@ -117,7 +118,7 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
   const crate = { value: await crateRead };
   const message: PackagerMessage = {
     source_prefix: sourcePrefix,
-    ...(settings.registry ? { registry: settings.registry.replace(/^s3:\/\//, "").replace(/\/$/, "") } : {}),
+    ...(settings.registry ? { registry: registryBucket(settings.registry) } : {}),
     ...(settings.packageName ? { package_name: settings.packageName } : {}),
     ...(settings.workflow ? { workflow: settings.workflow } : {}),
     metadata: redactJson(buildRunMetadata({ env, run, ...crate.value }), log) as Metadata,

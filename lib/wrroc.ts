@@ -48,7 +48,8 @@ export class CrateError extends Error {
   override readonly name = "CrateError";
 }
 
-const METADATA_FILE = "ro-crate-metadata.json";
+/** The crate's metadata file, which is also the @id of its descriptor entity. */
+export const METADATA_FILE = "ro-crate-metadata.json";
 
 function asList(value: Json | undefined): Json[] {
   if (value === undefined || value === null) return [];

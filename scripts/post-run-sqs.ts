@@ -16,9 +16,9 @@ Sends one Quilt packaging message for a finished Seqera Platform run to the cata
 Seqera runs it as the pipeline's post-run script (see README.md).
 
 Options:
-  --dry-run   build and print the message, send nothing (a local outdir is allowed)
-  --verbose   print stack traces on errors
-  --help      show this help
+  --dry-run      build and print the message, send nothing (a local outdir is allowed)
+  -v, --verbose  print stack traces on errors
+  -h, --help     show this help
 
 Environment (set by Seqera Platform): TOWER_ACCESS_TOKEN, TOWER_WORKFLOW_ID, TOWER_WORKSPACE_ID,
 TOWER_API_ENDPOINT (default https://api.cloud.seqera.io), TOWER_REFRESH_TOKEN, TOWER_CONFIG_FILE,
@@ -40,7 +40,7 @@ export async function main(
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { "dry-run": { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: { "dry-run": { type: "boolean" }, verbose: { type: "boolean", short: "v" }, help: { type: "boolean", short: "h" } },
       strict: true,
       allowPositionals: false,
     }));
