@@ -89,6 +89,11 @@ export class SeqeraApi {
     return this.options.workspaceId || undefined;
   }
 
+  /** The same client (options, retry reporting, current token) for another workspace. */
+  inWorkspace(workspaceId: string | undefined): SeqeraApi {
+    return new SeqeraApi({ ...this.options, token: this.token, refreshToken: this.refreshToken, workspaceId });
+  }
+
   /** GET a JSON document; `workspaceId` is added to the query when the client has one. */
   async get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
     return this.request<T>("GET", path, { query });

@@ -128,7 +128,7 @@ export async function runTestSqs(options: TestSqsOptions, io: TestSqsIo): Promis
     const workspace = await resolveWorkspace(api, user, workspaceAnswer);
     updates[SAVED.workspace] = workspaceAnswer;
     log.ok(`Workspace: ${describeWorkspace(workspace)}`);
-    const scoped = new SeqeraApi({ endpoint, token, ...(workspaceIdOf(workspace) ? { workspaceId: workspaceIdOf(workspace)! } : {}) });
+    const scoped = api.inWorkspace(workspaceIdOf(workspace));
 
     const computeEnvAnswer =
       options.computeEnv ??

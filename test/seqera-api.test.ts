@@ -128,3 +128,16 @@ describe("SeqeraApi POST", () => {
     assert.equal(calls, 2);
   });
 });
+
+describe("SeqeraApi.inWorkspace", () => {
+  it("keeps the retry reporting and sends the other workspace id", async () => {
+    const run = standin.addRun();
+    const retries: string[] = [];
+    const personal = client({ workspaceId: undefined, onRetry: (e) => retries.push(e.path) });
+    const scoped = personal.inWorkspace(standin.workspaceId);
+    standin.failNext("GET", new RegExp(`^/workflow/${run.id}$`), 503);
+    await scoped.get(`/workflow/${run.id}`);
+    assert.deepEqual(retries, [`/workflow/${run.id}`]);
+    assert.equal(standin.requestsTo(new RegExp(`^/workflow/${run.id}$`)).at(-1)?.query.workspaceId, standin.workspaceId);
+  });
+});
