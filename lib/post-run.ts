@@ -115,13 +115,13 @@ export async function runPostRun({ env, log, dryRun = false, aws = createAwsServ
     await crateRead.catch(() => undefined);
     throw error;
   }
-  const crate = { value: await crateRead };
+  const crate = await crateRead;
   const message: PackagerMessage = {
     source_prefix: sourcePrefix,
     ...(settings.registry ? { registry: registryBucket(settings.registry) } : {}),
     ...(settings.packageName ? { package_name: settings.packageName } : {}),
     ...(settings.workflow ? { workflow: settings.workflow } : {}),
-    metadata: redactJson(buildRunMetadata({ env, run, ...crate.value }), log) as Metadata,
+    metadata: redactJson(buildRunMetadata({ env, run, ...crate }), log) as Metadata,
     commit_message: commitMessageFor(workflow),
   };
 
